@@ -1,0 +1,306 @@
+#include "core/engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/assert.h"
+#include "core/code_extract.h"
+#include "core/phone.h"
+
+namespace smsx {
+namespace {
+
+// What makes two requests under one id "the same request": every field its op reads.
+// Only compared with another fingerprint under the same key, so a light hash will do.
+class Fingerprint {
+ public:
+  Fingerprint& add(uint64_t v) {
+    h_ = (h_ ^ v) * 0x9e3779b97f4a7c15ULL;
+    h_ ^= h_ >> 29;
+    return *this;
+  }
+  Fingerprint& add(std::string_view s) {
+    add(s.size());
+    for (size_t i = 0; i < s.size(); i += 8) {
+      uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, std::min<size_t>(8, s.size() - i));
+      add(w);
+    }
+    return *this;
+  }
+  uint64_t value() const { return mix64(h_); }
+
+ private:
+  uint64_t h_ = 0x66696e6765727072ULL;
+};
+
+uint64_t fingerprint(const Command& c) {
+  Fingerprint f;
+  f.add(static_cast<uint64_t>(c.op));
+  switch (c.op) {
+    case Op::kDeposit:
+      f.add(c.account).add(static_cast<uint64_t>(c.amount)).add(static_cast<uint64_t>(c.method));
+      f.add(c.ref).add(c.address);
+      break;
+    case Op::kDepositRefund:
+      f.add(c.target).add(c.address);
+      break;
+    case Op::kOrderPlace:
+      f.add(c.account).add(c.service).add(c.country).add(c.pool).add(c.operator_name);
+      f.add(c.max_price ? static_cast<uint64_t>(*c.max_price) + 1 : 0);
+      break;
+    case Op::kOrderDispute:
+      f.add(c.target).add(c.text);
+      break;
+    case Op::kDisputeResolve:
+      f.add(c.target).add(c.approve ? 1 : 0);
+      break;
+    case Op::kPayoutConfirm:
+      f.add(c.target).add(c.ref);
+      break;
+    case Op::kNumberAdd:
+      f.add(c.number).add(c.country).add(c.operator_name).add(c.pool);
+      break;
+    case Op::kNumberRemove:
+      f.add(c.number);
+      break;
+    case Op::kSmsDeliver:
+      f.add(c.number).add(c.text).add(c.sender);
+      break;
+    case Op::kPriceSet:
+      f.add(c.service).add(c.country).add(c.pool);
+      f.add(static_cast<uint64_t>(c.amount)).add(static_cast<uint64_t>(c.payout));
+      break;
+    default:  // cancel, finish, retry: the order
+      f.add(c.target);
+      break;
+  }
+  return f.value();
+}
+
+}  // namespace
+
+Reply error_reply(Error e, std::string_view message) {
+  Reply r;
+  r.error = e;
+  r.message = message;
+  return r;
+}
+
+Engine::Engine(const EngineConfig& config) : config_(config) {
+  SMSX_ASSERT(config_.ttl_ms > 0 && config_.ttl_ms <= UINT32_MAX);
+  SMSX_ASSERT(config_.retention_ms <= limits::kDurationMaxMs);
+  SMSX_ASSERT(config_.expiries_per_tick_max > 0);
+}
+
+Engine::~Engine() {
+  // Orders hold timer nodes: unschedule them before the wheel and the orders go.
+  if (wheel_) orders_.for_each([&](Order& o) { wheel_->cancel(&o.timer); });
+}
+
+timers::TimingWheel& Engine::wheel() {
+  if (!wheel_) wheel_ = std::make_unique<timers::TimingWheel>(now_ms_);
+  return *wheel_;
+}
+
+Reply Engine::apply(const Command& c, std::vector<Event>* events) {
+  if (c.now_ms > now_ms_) now_ms_ = c.now_ms;
+  wheel();
+  const bool keyed = is_mutating(c.op) && c.op != Op::kTick && !c.key.empty();
+  uint64_t print = 0;
+  if (keyed) {
+    print = fingerprint(c);
+    if (const Remembered* m = recall(c, print)) {
+      if (m->fingerprint != print) {
+        return error_reply(Error::kIdReused, "request id was used for a different request");
+      }
+      Reply r = recalled_reply(*m);
+      r.replayed = true;
+      return r;
+    }
+  }
+  Reply r = dispatch(c, events);
+  SMSX_ASSERT(!r.changed || r.error == Error::kNone);
+  if (keyed && r.changed) remember(c, print, r);
+  return r;
+}
+
+const Engine::Remembered* Engine::recall(const Command& c, uint64_t fingerprint) const {
+  auto it = remembered_.find(c.key);
+  if (it == remembered_.end()) return nullptr;
+  // A place whose order was evicted first (retention shortened by a restart) is forgotten.
+  if (it->second.op == Op::kOrderPlace && it->second.fingerprint == fingerprint &&
+      orders_.find(it->second.id) == nullptr) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
+Reply Engine::recalled_reply(const Remembered& m) const {
+  if (m.op == Op::kOrderPlace) return place_reply(*orders_.find(m.id));
+  Reply r;
+  r.id = m.id;
+  r.available = m.available;
+  r.amount = m.amount;
+  r.state = m.state;
+  r.has_order = m.has_order;
+  switch (m.op) {
+    case Op::kNumberAdd:
+      r.text = unpack_phone(m.aux);
+      break;
+    case Op::kNumberRemove:
+      r.text = number_state_name(static_cast<NumberState>(m.aux));
+      break;
+    case Op::kDepositRefund:
+      r.text = ledger_.refunds()[m.id - 1].destination;
+      break;
+    case Op::kPayoutConfirm:
+      r.text = "paid";
+      break;
+    case Op::kSmsDeliver:
+      if (m.aux != 0) r.code = unpack_code(m.aux);
+      break;
+    default:
+      break;
+  }
+  return r;
+}
+
+void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply) {
+  Remembered m;
+  m.fingerprint = fingerprint;
+  m.op = c.op;
+  m.id = reply.id;
+  m.available = reply.available;
+  m.amount = reply.amount;
+  m.state = reply.state;
+  m.has_order = reply.has_order;
+  switch (c.op) {
+    case Op::kNumberAdd:
+      m.aux = *pack_phone(c.number);
+      break;
+    case Op::kNumberRemove:
+      m.aux = static_cast<uint64_t>(reply.text == number_state_name(NumberState::kRemoved)
+                                        ? NumberState::kRemoved
+                                        : NumberState::kRemoving);
+      break;
+    case Op::kSmsDeliver:
+      m.aux = reply.code ? pack_code(*reply.code) : 0;
+      break;
+    default:
+      break;
+  }
+  remembered_.insert_or_assign(c.key, std::move(m));
+  remembered_fifo_.emplace_back(now_ms_, c.key);
+}
+
+Reply Engine::dispatch(const Command& c, std::vector<Event>* events) {
+  switch (c.op) {
+    case Op::kBalance:
+      return balance(c);
+    case Op::kDeposit:
+      return deposit(c);
+    case Op::kDepositRefund:
+      return refund_deposit(c, events);
+    case Op::kOrderPlace:
+      return place(c);
+    case Op::kOrderGet:
+      return get_order(c);
+    case Op::kOrderCancel:
+      return cancel(c);
+    case Op::kOrderFinish:
+      return finish(c, events);
+    case Op::kOrderRetry:
+      return retry(c);
+    case Op::kOrderDispute:
+      return dispute(c, events);
+    case Op::kOrdersActive:
+      return active_orders(c);
+    case Op::kNumberAdd:
+      return add_number(c);
+    case Op::kNumberRemove:
+      return remove_number(c);
+    case Op::kSmsDeliver:
+      return deliver_sms(c, events);
+    case Op::kPayoutsPending:
+      return pending_payouts(c);
+    case Op::kPayoutConfirm:
+      return confirm_payout(c);
+    case Op::kStock:
+      return stock(c);
+    case Op::kPriceSet:
+      return set_price(c);
+    case Op::kDisputeResolve:
+      return resolve_dispute(c);
+    case Op::kStats: {
+      Reply r;
+      r.mutable_data().stats = stats();
+      return r;
+    }
+    case Op::kTick:
+      return tick(c, events);
+    case Op::kCount:
+      break;
+  }
+  return error_reply(Error::kUnknownOp, "unknown op");
+}
+
+std::optional<uint64_t> Engine::next_wake_ms() const {
+  std::optional<uint64_t> wake;
+  auto earliest = [&](uint64_t t) {
+    if (!wake || t < *wake) wake = t;
+  };
+  if (wheel_) {
+    if (auto d = wheel_->next_deadline()) earliest(*d);
+  }
+  if (!closed_.empty()) earliest(closed_.front().first + config_.retention_ms);
+  if (!remembered_fifo_.empty()) earliest(remembered_fifo_.front().first + config_.retention_ms);
+  return wake;
+}
+
+size_t Engine::evict_retained(size_t max) {
+  size_t evicted = 0;
+  while (evicted < max && !closed_.empty() &&
+         closed_.front().first + config_.retention_ms <= now_ms_) {
+    uint64_t id = closed_.front().second;
+    closed_.pop_front();
+    ++evicted;
+    Order* o = orders_.find(id);
+    SMSX_ASSERT(o != nullptr && !o->active());
+    if (o->state == OrderState::kDisputed) {
+      closed_.emplace_back(now_ms_, id);  // awaiting an admin: kept until resolved
+      continue;
+    }
+    orders_.erase(o);
+  }
+  while (evicted < max && !remembered_fifo_.empty() &&
+         remembered_fifo_.front().first + config_.retention_ms <= now_ms_) {
+    remembered_.erase(remembered_fifo_.front().second);
+    remembered_fifo_.pop_front();
+    ++evicted;
+  }
+  return evicted;
+}
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  s.active_orders = active_orders_;
+  s.closed_orders_kept = orders_.size() - active_orders_;
+  s.accounts = ledger_.accounts();
+  s.numbers_free = inventory_.free_count();
+  s.numbers_busy = inventory_.busy_count();
+  s.numbers_removed = inventory_.removed_count();
+  s.orders_placed = placed_;
+  s.orders_expired = expired_;
+  s.orders_finished = finished_;
+  s.orders_cancelled = cancelled_;
+  s.sms_delivered = sms_delivered_;
+  s.sms_dropped = sms_dropped_;
+  s.deposits = ledger_.deposits().size();
+  s.payouts_pending = ledger_.pending_payouts().size();
+  s.remembered_requests = remembered_.size();
+  s.engine_time_ms = now_ms_;
+  return s;
+}
+
+}  // namespace smsx

@@ -1,0 +1,129 @@
+// The engine: a deterministic, in-memory state machine over balances, numbers and orders.
+//
+// apply(command) is the only way state changes. Every input is in the command, including
+// the time; the engine reads no clock, draws no random number and never lets hash-map
+// iteration order decide anything, so the same commands give the same state (checked by
+// digest()). Replies with `changed` set must be logged, in apply order; replaying that log
+// (ticks included, with the order ids they expired) rebuilds the same state.
+//
+// Time: engine time is the largest command time seen; it never goes backwards. Order
+// deadlines live in the timing wheel; a tick command expires what is due, at most
+// expiries_per_tick_max per tick, and evicts closed orders and remembered request ids
+// older than the retention period (oldest first, from FIFO queues: the period is one
+// constant and engine time is monotonic, so insertion order is eviction order).
+//
+// Single-threaded: one thread owns an Engine.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "core/command.h"
+#include "core/engine_config.h"
+#include "core/inventory.h"
+#include "core/ledger.h"
+#include "core/order_store.h"
+#include "timers/timing_wheel.h"
+
+namespace smsx {
+
+class Engine {
+ public:
+  explicit Engine(const EngineConfig& config = {});
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  ~Engine();
+
+  // Applies one command; events caused by it are appended to *events (may be nullptr).
+  Reply apply(const Command& command, std::vector<Event>* events);
+
+  // The earliest engine time at which a tick may have work (a lower bound), if any.
+  std::optional<uint64_t> next_wake_ms() const;
+  uint64_t now_ms() const { return now_ms_; }
+  const EngineConfig& config() const { return config_; }
+
+  // A 64-bit stable hash over the whole state in a canonical order.
+  uint64_t digest() const;
+  // Checks invariants 1-4 of DESIGN.md in O(state); aborts with file:line on a violation.
+  void check_invariants() const;
+
+  const Ledger& ledger() const { return ledger_; }
+  const Inventory& inventory() const { return inventory_; }
+  EngineStats stats() const;
+
+ private:
+  // The first reply of a request that changed state, as much of it as mutating ops fill
+  // (no lists); an order.place reply is rebuilt from its order, which never changes it.
+  // Everything else is rebuilt from state that never changes once written: the number
+  // (packed in `aux`), a refund's destination, a number's new state, an SMS code (`aux`).
+  struct Remembered {
+    uint64_t fingerprint = 0;
+    uint64_t id = 0;
+    Amount available = 0, amount = 0;
+    uint64_t aux = 0;
+    Op op = Op::kStats;
+    OrderState state = OrderState::kWaiting;
+    bool has_order = false;
+  };
+  Reply recalled_reply(const Remembered& m) const;
+
+  Reply dispatch(const Command& c, std::vector<Event>* events);
+  const Remembered* recall(const Command& c, uint64_t fingerprint) const;
+  void remember(const Command& c, uint64_t fingerprint, const Reply& reply);
+
+  // Orders (engine_orders.cc).
+  Reply place(const Command& c);
+  Reply get_order(const Command& c);
+  Reply cancel(const Command& c);
+  Reply finish(const Command& c, std::vector<Event>* events);
+  Reply retry(const Command& c);
+  Reply dispute(const Command& c, std::vector<Event>* events);
+  Reply resolve_dispute(const Command& c);
+  Reply active_orders(const Command& c);
+  Reply tick(const Command& c, std::vector<Event>* events);
+  void expire(Order& o, std::vector<Event>* events);
+  void capture(Order& o, Account& a);
+  void close(Order& o, OrderState state);
+  size_t evict_retained(size_t max);
+  OrderView view(const Order& o) const;
+  Reply place_reply(const Order& o) const;
+
+  // Money (engine_money.cc).
+  Reply balance(const Command& c);
+  Reply deposit(const Command& c);
+  Reply refund_deposit(const Command& c, std::vector<Event>* events);
+  Reply pending_payouts(const Command& c);
+  Reply confirm_payout(const Command& c);
+
+  // Inventory (engine_inventory.cc).
+  Reply add_number(const Command& c);
+  Reply remove_number(const Command& c);
+  Reply deliver_sms(const Command& c, std::vector<Event>* events);
+  Reply set_price(const Command& c);
+  Reply stock(const Command& c);
+
+  timers::TimingWheel& wheel();
+
+  EngineConfig config_;
+  uint64_t now_ms_ = 0;
+  std::unique_ptr<timers::TimingWheel> wheel_;  // created at the first command's time
+  Ledger ledger_;
+  Inventory inventory_;
+  OrderStore orders_;
+  uint64_t last_order_id_ = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed at, order id), oldest first
+  absl::flat_hash_map<RequestKey, Remembered> remembered_;
+  std::deque<std::pair<uint64_t, RequestKey>> remembered_fifo_;  // (at, key), oldest first
+  uint64_t active_orders_ = 0;
+  uint64_t placed_ = 0, expired_ = 0, finished_ = 0, cancelled_ = 0;
+  uint64_t sms_delivered_ = 0, sms_dropped_ = 0;
+};
+
+// A reply with an error and a message for people.
+Reply error_reply(Error e, std::string_view message);
+
+}  // namespace smsx

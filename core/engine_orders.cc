@@ -1,0 +1,310 @@
+// Orders: place, cancel, finish, retry, dispute, expiry at the deadline, and the views.
+#include "core/assert.h"
+#include "core/engine.h"
+#include "core/names.h"
+#include "core/phone.h"
+
+namespace smsx {
+namespace {
+
+Reply changed_reply() {
+  Reply r;
+  r.changed = true;
+  return r;
+}
+
+}  // namespace
+
+Reply Engine::place(const Command& c) {
+  if (!valid_name(c.service) || !valid_name(c.country)) {
+    return error_reply(Error::kBadRequest, "service and country must be names of [a-z0-9_-]");
+  }
+  if ((!c.pool.empty() && !valid_name(c.pool)) ||
+      (!c.operator_name.empty() && !valid_name(c.operator_name))) {
+    return error_reply(Error::kBadRequest, "pool and operator must be names of [a-z0-9_-]");
+  }
+  if (c.max_price && *c.max_price < 0) {
+    return error_reply(Error::kBadRequest, "max_price must be >= 0");
+  }
+  const NameTables& names = inventory_.names();
+  Symbol service = names.services.find(c.service);
+  Symbol country = names.countries.find(c.country);
+  Symbol pool = kNoSymbol;
+  if (!c.pool.empty()) {
+    pool = names.pools.find(c.pool);
+    if (pool == kNoSymbol) return error_reply(Error::kNoPrice, "no price for that pool");
+  }
+  Symbol op = kNoSymbol;
+  if (!c.operator_name.empty()) {
+    op = names.operators.find(c.operator_name);
+    if (op == kNoSymbol) op = kNoMatch;
+  }
+  Match m = inventory_.match(service, country, pool, op, c.max_price);
+  switch (m.error) {
+    case Error::kNone:
+      break;
+    case Error::kNoPrice:
+      return error_reply(m.error, "nothing priced for that service and country");
+    case Error::kNoNumbers:
+      return error_reply(m.error, "no free number for that service and country");
+    case Error::kMaxPriceTooLow: {
+      Reply r = error_reply(m.error, "every free number is above max_price");
+      r.amount = m.min_price;
+      return r;
+    }
+    default:
+      return error_reply(m.error, "");
+  }
+  Account* a = ledger_.find(c.account);
+  if (a == nullptr || a->available < m.price) {
+    return error_reply(Error::kNoBalance, "available balance does not cover the price");
+  }
+  if (a->active_count >= limits::kActiveOrdersPerAccountMax) {
+    return error_reply(Error::kOverloaded, "too many active orders on this account");
+  }
+  Order& o = *orders_.create(++last_order_id_);
+  o.account = c.account;
+  o.expires_at_ms = now_ms_ + config_.ttl_ms;
+  o.lifetime_ms = static_cast<uint32_t>(config_.ttl_ms);
+  o.price = m.price;
+  o.payout = m.payout;
+  o.number = m.number;
+  o.service = service;
+  o.state = OrderState::kWaiting;
+  inventory_.take(m.number, o.id);
+  ledger_.hold(*a, o.price);
+  o.account_prev = a->active_tail;
+  (a->active_tail ? a->active_tail->account_next : a->active_head) = &o;
+  a->active_tail = &o;
+  ++a->active_count;
+  wheel().schedule(&o.timer, o.expires_at_ms);
+  ++active_orders_;
+  ++placed_;
+  Reply r = place_reply(o);
+  r.changed = true;
+  return r;
+}
+
+Reply Engine::place_reply(const Order& o) const {
+  Reply r;
+  r.id = o.id;
+  r.text = unpack_phone(inventory_.number(o.number).phone);
+  r.amount = o.price;
+  r.expires_at_ms = o.expires_at_ms;
+  return r;
+}
+
+void Engine::capture(Order& o, Account& a) {
+  ledger_.capture(a, o.price, o.payout, inventory_.number(o.number).supplier);
+}
+
+void Engine::close(Order& o, OrderState state) {
+  SMSX_ASSERT(o.active());
+  Account* a = ledger_.find(o.account);
+  SMSX_ASSERT(a != nullptr && a->active_count > 0);
+  (o.account_prev ? o.account_prev->account_next : a->active_head) = o.account_next;
+  (o.account_next ? o.account_next->account_prev : a->active_tail) = o.account_prev;
+  o.account_prev = o.account_next = nullptr;
+  --a->active_count;
+  wheel().cancel(&o.timer);
+  inventory_.release(o.number);
+  o.state = state;
+  --active_orders_;
+  closed_.emplace_back(now_ms_, o.id);
+}
+
+Reply Engine::get_order(const Command& c) {
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  Reply r;
+  r.mutable_data().order = view(*o);
+  return r;
+}
+
+Reply Engine::cancel(const Command& c) {
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
+  if (o->state != OrderState::kWaiting) {
+    return error_reply(Error::kCodeReceived, "a code was received: the order can't be cancelled");
+  }
+  uint64_t allowed_at = o->created_at_ms() + config_.min_cancel_delay_ms;
+  if (now_ms_ < allowed_at) {
+    Reply r = error_reply(Error::kEarlyCancel, "too early to cancel");
+    r.seconds_left = (allowed_at - now_ms_ + 999) / 1000;
+    return r;
+  }
+  Account* a = ledger_.find(o->account);
+  ledger_.release(*a, o->price);
+  close(*o, OrderState::kCancelled);
+  ++cancelled_;
+  Reply r = changed_reply();
+  r.id = o->id;
+  r.amount = o->price;
+  return r;
+}
+
+Reply Engine::finish(const Command& c, std::vector<Event>* events) {
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
+  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
+  capture(*o, *ledger_.find(o->account));
+  close(*o, OrderState::kFinished);
+  ++finished_;
+  if (events) {
+    events->push_back(Event{.kind = EventKind::kOrderFinished,
+                            .order = o->id,
+                            .account = o->account,
+                            .at_ms = now_ms_,
+                            .amount = o->price});
+  }
+  Reply r = changed_reply();
+  r.id = o->id;
+  r.amount = o->price;
+  return r;
+}
+
+Reply Engine::retry(const Command& c) {
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
+  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
+  Reply r;
+  r.id = o->id;
+  r.changed = o->state != OrderState::kRetry;
+  o->state = OrderState::kRetry;
+  r.state = o->state;
+  return r;
+}
+
+Reply Engine::dispute(const Command& c, std::vector<Event>* events) {
+  if (c.text.size() > limits::kDisputeReasonBytesMax) {
+    return error_reply(Error::kBadRequest, "reason is too long");
+  }
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
+  if (o->active()) {  // received or retry: the charge is captured first, then disputed
+    Reply done = finish(c, events);
+    SMSX_ASSERT(done.error == Error::kNone);
+  } else if (o->state != OrderState::kFinished) {
+    return error_reply(Error::kOrderClosed, "only a finished order can be disputed");
+  }
+  o->state = OrderState::kDisputed;
+  if (!o->extras) o->extras = std::make_unique<OrderExtras>();
+  o->extras->dispute_reason = std::string(c.text);
+  Reply r = changed_reply();
+  r.id = o->id;
+  r.state = o->state;
+  return r;
+}
+
+Reply Engine::resolve_dispute(const Command& c) {
+  Order* o = orders_.find(c.target);
+  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (o->state != OrderState::kDisputed) {
+    return error_reply(Error::kOrderClosed, "order is not disputed");
+  }
+  Reply r = changed_reply();
+  r.id = o->id;
+  if (c.approve) {
+    ledger_.credit(ledger_.find_or_create(o->account), o->price);
+    o->state = OrderState::kCredited;
+    r.amount = o->price;
+  } else {
+    o->state = OrderState::kFinished;
+    r.amount = 0;
+  }
+  r.state = o->state;
+  return r;
+}
+
+Reply Engine::active_orders(const Command& c) {
+  Reply r;
+  r.mutable_data();
+  if (const Account* a = ledger_.find(c.account)) {
+    auto& orders = r.mutable_data().orders;
+    orders.reserve(a->active_count);
+    for (const Order* o = a->active_head; o != nullptr; o = o->account_next) {
+      orders.push_back(view(*o));
+    }
+  }
+  return r;
+}
+
+void Engine::expire(Order& o, std::vector<Event>* events) {
+  SMSX_ASSERT(o.active());
+  SMSX_ASSERT(o.expires_at_ms <= now_ms_);  // invariant 5: never before its deadline
+  Account* a = ledger_.find(o.account);
+  if (o.state == OrderState::kWaiting) {
+    ledger_.release(*a, o.price);
+    close(o, OrderState::kExpired);
+    ++expired_;
+    if (events) {
+      events->push_back(Event{.kind = EventKind::kOrderExpired,
+                              .order = o.id,
+                              .account = o.account,
+                              .at_ms = now_ms_,
+                              .amount = o.price});
+    }
+  } else {
+    capture(o, *a);
+    close(o, OrderState::kFinished);
+    ++finished_;
+    if (events) {
+      events->push_back(Event{.kind = EventKind::kOrderFinished,
+                              .order = o.id,
+                              .account = o.account,
+                              .at_ms = now_ms_,
+                              .amount = o.price,
+                              .auto_finish = true});
+    }
+  }
+}
+
+Reply Engine::tick(const Command& c, std::vector<Event>* events) {
+  Reply r;
+  size_t max = c.max_expired ? c.max_expired : config_.expiries_per_tick_max;
+  if (c.replay) {
+    // A logged tick: expire exactly the orders it expired, in its order.
+    for (uint64_t id : c.replay_expired) {
+      Order* o = orders_.find(id);
+      SMSX_ASSERT(o != nullptr && o->active());
+      wheel().cancel(&o->timer);
+      expire(*o, events);
+      r.expired.push_back(id);
+    }
+  } else {
+    r.more_due = wheel().advance(now_ms_, max, [&](timers::TimerNode* node) {
+      Order* o = Order::from_timer(node);
+      r.expired.push_back(o->id);
+      expire(*o, events);
+    });
+  }
+  size_t evicted = evict_retained(max);
+  r.more_due = r.more_due || evicted == max;
+  r.changed = !r.expired.empty() || evicted > 0;
+  return r;
+}
+
+OrderView Engine::view(const Order& o) const {
+  OrderView v;
+  const Number& n = inventory_.number(o.number);
+  const SubPool& sp = inventory_.subpool(n.subpool);
+  const NameTables& names = inventory_.names();
+  v.order = o.id;
+  v.account = o.account;
+  v.state = o.state;
+  v.number = unpack_phone(n.phone);
+  v.service = names.services.name(o.service);
+  v.country = names.countries.name(sp.country);
+  v.pool = names.pools.name(sp.pool);
+  v.price = o.price;
+  v.created_at_ms = o.created_at_ms();
+  v.expires_at_ms = o.expires_at_ms;
+  if (o.extras) v.sms = o.extras->sms;
+  return v;
+}
+
+}  // namespace smsx

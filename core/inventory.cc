@@ -1,0 +1,296 @@
+#include "core/inventory.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "core/assert.h"
+#include "core/limits.h"
+
+namespace smsx {
+
+std::string_view number_state_name(NumberState s) {
+  switch (s) {
+    case NumberState::kFree:
+      return "free";
+    case NumberState::kBusy:
+      return "busy";
+    case NumberState::kRemoving:
+      return "removing";
+    case NumberState::kRemoved:
+      return "removed";
+  }
+  return "?";
+}
+
+std::optional<uint32_t> Inventory::find(PackedPhone phone) const {
+  auto it = by_phone_.find(phone);
+  if (it == by_phone_.end() || numbers_[it->second].state == NumberState::kRemoved) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<uint32_t> Inventory::subpool_for(Symbol country, Symbol pool, Symbol operator_name) {
+  auto& list = pool_subpools_[key(country, pool)];
+  for (uint32_t i : list) {
+    if (subpools_[i].operator_name == operator_name) return i;
+  }
+  if (list.size() >= limits::kOperatorsPerPoolMax) return std::nullopt;
+  auto index = static_cast<uint32_t>(subpools_.size());
+  SubPool& sp = subpools_.emplace_back();
+  sp.country = country;
+  sp.pool = pool;
+  sp.operator_name = operator_name;
+  list.push_back(index);
+  return index;
+}
+
+Error Inventory::add(PackedPhone phone, std::string_view country, std::string_view operator_name,
+                     std::string_view pool, std::string_view supplier) {
+  auto existing = by_phone_.find(phone);
+  if (existing != by_phone_.end() && numbers_[existing->second].state != NumberState::kRemoved) {
+    return Error::kNumberExists;
+  }
+  auto c = names_.countries.intern(country);
+  auto o = names_.operators.intern(operator_name);
+  auto p = names_.pools.intern(pool);
+  auto s = names_.suppliers.intern(supplier);
+  if (!c || !o || !p || !s) return Error::kBadRequest;
+  auto sp = subpool_for(*c, *p, *o);
+  if (!sp) return Error::kBadRequest;
+  uint32_t index;
+  if (existing != by_phone_.end()) {
+    index = existing->second;  // a removed number comes back with its history of use
+    --removed_;
+  } else {
+    SMSX_ASSERT(numbers_.size() < UINT32_MAX);
+    index = static_cast<uint32_t>(numbers_.size());
+    numbers_.emplace_back();
+    by_phone_.emplace(phone, index);
+  }
+  Number& n = numbers_[index];
+  n.phone = phone;
+  n.subpool = *sp;
+  n.supplier = *s;
+  n.order = 0;
+  append_free(index);
+  return Error::kNone;
+}
+
+NumberState Inventory::remove(uint32_t index) {
+  Number& n = numbers_[index];
+  SMSX_ASSERT(n.state != NumberState::kRemoved);
+  if (n.state == NumberState::kFree) {
+    count_free(n, -1);
+    n.state = NumberState::kRemoved;  // its log entry is now stale
+    --free_;
+    ++removed_;
+  } else {
+    n.state = NumberState::kRemoving;
+  }
+  return n.state;
+}
+
+Error Inventory::set_price(std::string_view service, std::string_view country,
+                           std::string_view pool, uint32_t price, uint32_t payout) {
+  SMSX_ASSERT(payout <= price);
+  auto s = names_.services.intern(service);
+  auto c = names_.countries.intern(country);
+  auto p = names_.pools.intern(pool);
+  if (!s || !c || !p) return Error::kBadRequest;
+  auto& list = prices_[key(*s, *c)];
+  auto it =
+      std::find_if(list.begin(), list.end(), [&](const PriceEntry& e) { return e.pool == *p; });
+  if (it == list.end()) {
+    if (list.size() >= limits::kPoolsPerServiceCountryMax) return Error::kBadRequest;
+    list.push_back(PriceEntry{*p, price, payout});
+  } else {
+    it->price = price;
+    it->payout = payout;
+  }
+  // Cheapest first; equal prices by pool name, so the order never depends on interning.
+  std::sort(list.begin(), list.end(), [&](const PriceEntry& a, const PriceEntry& b) {
+    return std::tie(a.price, names_.pools.name(a.pool)) <
+           std::tie(b.price, names_.pools.name(b.pool));
+  });
+  return Error::kNone;
+}
+
+bool Inventory::used_for(uint32_t index, Symbol service) const {
+  if (!numbers_[index].ever_used) return false;
+  auto it = used_.find(index);
+  if (it == used_.end()) return false;
+  return std::find(it->second.begin(), it->second.end(), service) != it->second.end();
+}
+
+std::optional<uint64_t> Inventory::first_eligible(SubPool& sp, Symbol service) {
+  auto valid = [&](const FreeLogEntry& e) {
+    const Number& n = numbers_[e.number];
+    return n.state == NumberState::kFree && n.free_stamp == e.stamp;
+  };
+  while (sp.head < sp.log.size() && !valid(sp.log[sp.head])) ++sp.head;
+  auto found = sp.cursor.find(service);
+  uint64_t pos = found == sp.cursor.end() ? 0 : found->second;
+  if (pos < sp.head) pos = sp.head;
+  uint64_t start = found == sp.cursor.end() ? 0 : found->second;
+  std::optional<uint64_t> result;
+  for (; pos < sp.log.size(); ++pos) {
+    const FreeLogEntry& e = sp.log[pos];
+    if (valid(e) && !used_for(e.number, service)) {
+      result = pos;
+      break;
+    }
+  }
+  if (pos != start) sp.cursor[service] = pos;
+  return result;
+}
+
+Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbol operator_filter,
+                       std::optional<int64_t> max_price) {
+  Match m;
+  auto priced = prices_.find(key(service, country));
+  if (service == kNoSymbol || country == kNoSymbol || priced == prices_.end()) {
+    m.error = Error::kNoPrice;
+    return m;
+  }
+  bool any_priced = false;
+  for (const PriceEntry& e : priced->second) {  // cheapest first
+    if (pool_filter != kNoSymbol && e.pool != pool_filter) continue;
+    any_priced = true;
+    auto subs = pool_subpools_.find(key(country, e.pool));
+    if (subs == pool_subpools_.end()) continue;
+    // Least recently used across the pool's operators: the smallest stamp wins.
+    std::optional<uint32_t> best;
+    uint64_t best_stamp = 0;
+    for (uint32_t i : subs->second) {
+      SubPool& sp = subpools_[i];
+      if (operator_filter != kNoSymbol && sp.operator_name != operator_filter) continue;
+      auto pos = first_eligible(sp, service);
+      if (pos && (!best || sp.log[*pos].stamp < best_stamp)) {
+        best = sp.log[*pos].number;
+        best_stamp = sp.log[*pos].stamp;
+      }
+    }
+    if (!best) continue;
+    if (max_price && e.price > *max_price) {
+      // The cheapest pool that has a number is above the limit.
+      m.error = Error::kMaxPriceTooLow;
+      m.min_price = e.price;
+      return m;
+    }
+    m.number = *best;
+    m.price = e.price;
+    m.payout = e.payout;
+    return m;
+  }
+  m.error = any_priced ? Error::kNoNumbers : Error::kNoPrice;
+  return m;
+}
+
+void Inventory::count_free(const Number& n, int delta) {
+  SubPool& sp = subpools_[n.subpool];
+  sp.free_count += delta;
+  if (!n.ever_used) return;
+  auto it = used_.find(static_cast<uint32_t>(&n - numbers_.data()));
+  if (it == used_.end()) return;
+  for (Symbol s : it->second) sp.free_used[s] += delta;
+}
+
+void Inventory::take(uint32_t index, uint64_t order) {
+  Number& n = numbers_[index];
+  SMSX_ASSERT(n.state == NumberState::kFree);
+  count_free(n, -1);
+  n.state = NumberState::kBusy;
+  n.order = order;
+  --free_;
+  ++busy_;
+}
+
+void Inventory::release(uint32_t index) {
+  Number& n = numbers_[index];
+  SMSX_ASSERT(n.state == NumberState::kBusy || n.state == NumberState::kRemoving);
+  n.order = 0;
+  --busy_;
+  if (n.state == NumberState::kRemoving) {
+    n.state = NumberState::kRemoved;
+    ++removed_;
+    return;
+  }
+  append_free(index);
+}
+
+void Inventory::append_free(uint32_t index) {
+  Number& n = numbers_[index];
+  n.state = NumberState::kFree;
+  n.free_stamp = ++stamp_;
+  SubPool& sp = subpools_[n.subpool];
+  sp.log.push_back(FreeLogEntry{index, n.free_stamp});
+  count_free(n, +1);
+  ++free_;
+  if (sp.log.size() > 2 * size_t{sp.free_count} + 64) compact(sp);
+}
+
+void Inventory::compact(SubPool& sp) {
+  // new_pos[i] = number of valid entries before old position i; cursors map through it.
+  std::vector<FreeLogEntry> kept;
+  kept.reserve(sp.free_count);
+  std::vector<uint64_t> remap(sp.log.size() + 1);
+  for (size_t i = 0; i < sp.log.size(); ++i) {
+    remap[i] = kept.size();
+    const FreeLogEntry& e = sp.log[i];
+    const Number& n = numbers_[e.number];
+    if (n.state == NumberState::kFree && n.free_stamp == e.stamp) kept.push_back(e);
+  }
+  remap[sp.log.size()] = kept.size();
+  for (auto& [service, pos] : sp.cursor) pos = remap[pos];
+  sp.head = remap[sp.head];
+  SMSX_ASSERT(kept.size() == sp.free_count);
+  sp.log = std::move(kept);
+}
+
+void Inventory::mark_used(uint32_t index, Symbol service) {
+  if (used_for(index, service)) return;
+  Number& n = numbers_[index];
+  n.ever_used = true;
+  used_[index].push_back(service);
+  if (n.state == NumberState::kFree) subpools_[n.subpool].free_used[service] += 1;
+}
+
+uint64_t Inventory::eligible_free(const SubPool& sp, Symbol service) const {
+  auto it = sp.free_used.find(service);
+  return sp.free_count - (it == sp.free_used.end() ? 0 : it->second);
+}
+
+std::vector<StockRow> Inventory::stock(std::string_view service, std::string_view country,
+                                       std::string_view pool) const {
+  std::vector<StockRow> rows;
+  Symbol sf = service.empty() ? kNoSymbol : names_.services.find(service);
+  Symbol cf = country.empty() ? kNoSymbol : names_.countries.find(country);
+  Symbol pf = pool.empty() ? kNoSymbol : names_.pools.find(pool);
+  if ((!service.empty() && sf == kNoSymbol) || (!country.empty() && cf == kNoSymbol) ||
+      (!pool.empty() && pf == kNoSymbol)) {
+    return rows;
+  }
+  for (const auto& [k, list] : prices_) {
+    auto s = static_cast<Symbol>(k >> 16);
+    auto c = static_cast<Symbol>(k & 0xffff);
+    if ((sf != kNoSymbol && s != sf) || (cf != kNoSymbol && c != cf)) continue;
+    for (const PriceEntry& e : list) {
+      if (pf != kNoSymbol && e.pool != pf) continue;
+      StockRow r{names_.services.name(s), names_.countries.name(c), names_.pools.name(e.pool),
+                 e.price, 0};
+      auto subs = pool_subpools_.find(key(c, e.pool));
+      if (subs != pool_subpools_.end()) {
+        for (uint32_t i : subs->second) r.free += eligible_free(subpools_[i], s);
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const StockRow& a, const StockRow& b) {
+    return std::tie(a.service, a.country, a.price, a.pool) <
+           std::tie(b.service, b.country, b.price, b.pool);
+  });
+  return rows;
+}
+
+}  // namespace smsx

@@ -1,0 +1,156 @@
+// Inventory: phone numbers in pools, prices per (service, country, pool), and matching.
+//
+// Numbers are grouped by (country, pool, operator) into sub-pools. Each sub-pool keeps a
+// free log: an append-only list of (number, stamp) entries written each time a number
+// becomes free, so the log is in least-recently-used order. An entry is valid while its
+// number is still free with the same stamp; taking a number makes its entry stale.
+//
+// Matching service S walks the log from S's cursor. Every entry the cursor passes is stale
+// or belongs to a number already used for S; neither can ever serve S again (a freed
+// number gets a new entry at the end, and "used for S" is permanent), so passing is final
+// and the first valid, unused entry at the cursor is the least recently used number that
+// can serve S. A shared head marks the prefix of entries that are stale for everyone
+// (numbers are mostly taken from the front, least recently used first), so services jump
+// over it together instead of each walking it: with many services sharing a pool a
+// placement still costs O(1) amortised, as it does however large the pool is and however
+// many of its numbers were used for S (each such entry is passed once by S's cursor). The
+// log is compacted (stale entries dropped, head and cursors remapped) when it exceeds twice
+// the free count, which bounds its memory and is paid for by the appends since the last
+// compaction. The one case that costs more: a number that can serve no priced service stays
+// at the front, stops the shared head, and each service then walks the holes behind it once.
+//
+// Single-threaded; owned by the Engine. Decisions never depend on hash-map iteration order.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "core/command.h"
+#include "core/errors.h"
+#include "core/names.h"
+#include "core/phone.h"
+
+namespace smsx {
+
+enum class NumberState : uint8_t { kFree = 0, kBusy, kRemoving, kRemoved };
+
+std::string_view number_state_name(NumberState s);
+
+struct Number {
+  PackedPhone phone = 0;
+  uint64_t free_stamp = 0;  // stamp of its valid free-log entry while free
+  uint64_t order = 0;       // active order while busy/removing
+  uint32_t subpool = 0;
+  Symbol supplier = 0;
+  NumberState state = NumberState::kFree;
+  bool ever_used = false;  // has an entry in used_: skips that lookup for fresh numbers
+};
+
+struct FreeLogEntry {
+  uint32_t number = 0;
+  uint64_t stamp = 0;
+};
+
+struct SubPool {
+  Symbol country = 0, pool = 0, operator_name = 0;
+  std::vector<FreeLogEntry> log;
+  uint64_t head = 0;  // every entry before it is stale: shared by all services' cursors
+  absl::flat_hash_map<Symbol, uint64_t> cursor;     // per service; absent = 0
+  absl::flat_hash_map<Symbol, uint32_t> free_used;  // free numbers already used, per service
+  uint32_t free_count = 0;
+};
+
+struct PriceEntry {
+  Symbol pool = 0;
+  uint32_t price = 0;
+  uint32_t payout = 0;
+};
+
+struct Match {
+  Error error = Error::kNone;
+  uint32_t number = 0;
+  uint32_t price = 0, payout = 0;
+  uint32_t min_price = 0;  // with kMaxPriceTooLow
+};
+
+struct NameTables {
+  SymbolTable services, countries, pools, operators, suppliers;
+};
+
+class Inventory {
+ public:
+  NameTables& names() { return names_; }
+  const NameTables& names() const { return names_; }
+
+  // The index of the number with this phone that is not removed, if any.
+  std::optional<uint32_t> find(PackedPhone phone) const;
+  const Number& number(uint32_t index) const { return numbers_[index]; }
+  const SubPool& subpool(uint32_t index) const { return subpools_[index]; }
+  size_t size() const { return numbers_.size(); }
+
+  // Adds (or re-adds a removed) number. The caller validated the names; this interns them.
+  // kNumberExists if the phone is present and not removed; kBadRequest if a name table or a
+  // pool's operator list is full.
+  Error add(PackedPhone phone, std::string_view country, std::string_view operator_name,
+            std::string_view pool, std::string_view supplier);
+  // Marks a free number removed, a busy one removing (it leaves when its order closes).
+  NumberState remove(uint32_t index);
+
+  // Sets the price of (service, country, pool); the caller checked 0 <= payout <= price.
+  Error set_price(std::string_view service, std::string_view country, std::string_view pool,
+                  uint32_t price, uint32_t payout);
+  // Finds the number an order.place would get, without taking it. Error precedence as
+  // PROTOCOL.md: kNoPrice, kNoNumbers, kMaxPriceTooLow.
+  Match match(Symbol service, Symbol country, Symbol pool_filter, Symbol operator_filter,
+              std::optional<int64_t> max_price);
+  void take(uint32_t index, uint64_t order);
+  // The number's order closed: it is free again (least recently used last) or removed.
+  void release(uint32_t index);
+  void mark_used(uint32_t index, Symbol service);
+  bool used_for(uint32_t index, Symbol service) const;
+
+  // Stock rows for every priced (service, country, pool) matching the filters (kNoSymbol =
+  // any; a filter naming an unknown name matches nothing), sorted by service, country, price.
+  std::vector<StockRow> stock(std::string_view service, std::string_view country,
+                              std::string_view pool) const;
+
+  uint64_t free_count() const { return free_; }
+  uint64_t busy_count() const { return busy_; }
+  uint64_t removed_count() const { return removed_; }
+
+  // Canonical iteration for the digest and snapshots.
+  const std::vector<Number>& numbers() const { return numbers_; }
+  const std::vector<SubPool>& subpools() const { return subpools_; }
+  const std::map<uint32_t, std::vector<PriceEntry>>& prices() const { return prices_; }
+  const absl::flat_hash_map<uint32_t, absl::InlinedVector<Symbol, 4>>& used() const {
+    return used_;
+  }
+
+ private:
+  static uint32_t key(Symbol a, Symbol b) { return (uint32_t{a} << 16) | b; }
+  std::optional<uint32_t> subpool_for(Symbol country, Symbol pool, Symbol operator_name);
+  // The log position of the least recently used number of `sp` that can serve `service`,
+  // advancing the service's cursor past entries that never can.
+  std::optional<uint64_t> first_eligible(SubPool& sp, Symbol service);
+  uint64_t eligible_free(const SubPool& sp, Symbol service) const;
+  void append_free(uint32_t index);
+  void compact(SubPool& sp);
+  void count_free(const Number& n, int delta);
+
+  NameTables names_;
+  std::vector<Number> numbers_;
+  absl::flat_hash_map<PackedPhone, uint32_t> by_phone_;  // includes removed (history kept)
+  std::vector<SubPool> subpools_;
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> pool_subpools_;  // (country, pool)
+  std::map<uint32_t, std::vector<PriceEntry>> prices_;  // (service, country) -> by price
+  absl::flat_hash_map<uint32_t, absl::InlinedVector<Symbol, 4>> used_;  // number -> services
+  uint64_t stamp_ = 0;
+  uint64_t free_ = 0, busy_ = 0, removed_ = 0;
+};
+
+}  // namespace smsx

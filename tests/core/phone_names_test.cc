@@ -1,0 +1,49 @@
+#include <gtest/gtest.h>
+
+#include "core/names.h"
+#include "core/phone.h"
+
+namespace smsx {
+namespace {
+
+TEST(Phone, PacksAndUnpacksKeepingLeadingZeros) {
+  for (const char* digits : {"123456", "15550001234", "012345678901234", "000000"}) {
+    auto p = pack_phone(digits);
+    ASSERT_TRUE(p.has_value()) << digits;
+    EXPECT_EQ(unpack_phone(*p), digits);
+  }
+  EXPECT_NE(*pack_phone("0123456"), *pack_phone("123456"));
+}
+
+TEST(Phone, RefusesWrongLengthsAndNonDigits) {
+  EXPECT_FALSE(pack_phone("12345").has_value());
+  EXPECT_FALSE(pack_phone("1234567890123456").has_value());
+  EXPECT_FALSE(pack_phone("+15550001").has_value());
+  EXPECT_FALSE(pack_phone("1555 0001").has_value());
+  EXPECT_FALSE(pack_phone("").has_value());
+}
+
+TEST(Names, ValidNamesAre1To16OfLowercaseDigitsUnderscoreDash) {
+  EXPECT_TRUE(valid_name("wa"));
+  EXPECT_TRUE(valid_name("a_b-9"));
+  EXPECT_TRUE(valid_name("abcdefghijklmnop"));
+  EXPECT_FALSE(valid_name(""));
+  EXPECT_FALSE(valid_name("abcdefghijklmnopq"));
+  EXPECT_FALSE(valid_name("WA"));
+  EXPECT_FALSE(valid_name("w a"));
+  EXPECT_FALSE(valid_name("wa!"));
+}
+
+TEST(Names, SymbolsAreAssignedInOrderOfFirstAppearance) {
+  SymbolTable t;
+  EXPECT_EQ(t.find("wa"), kNoSymbol);
+  EXPECT_EQ(*t.intern("wa"), 1);
+  EXPECT_EQ(*t.intern("tg"), 2);
+  EXPECT_EQ(*t.intern("wa"), 1);
+  EXPECT_EQ(t.find("tg"), 2);
+  EXPECT_EQ(t.name(2), "tg");
+  EXPECT_EQ(t.size(), 2u);
+}
+
+}  // namespace
+}  // namespace smsx
