@@ -1,0 +1,82 @@
+#include "persistence/wal_record.h"
+
+#include "core/assert.h"
+#include "persistence/coding.h"
+#include "persistence/crc32c.h"
+
+namespace smsx::persistence {
+
+void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes]) {
+  SMSX_ASSERT(first_lsn > 0);
+  encode_u32(header + kSegmentMagicOffset, kSegmentMagic);
+  encode_u32(header + kSegmentVersionOffset, kSegmentVersion);
+  encode_u64(header + kSegmentFirstLsnOffset, first_lsn);
+  encode_u32(header + kSegmentHeaderCrcOffset,
+             crc32c::mask(crc32c::value(header, kSegmentHeaderCrcOffset)));
+}
+
+SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn) {
+  if (decode_u32(header + kSegmentMagicOffset) != kSegmentMagic) {
+    return SegmentHeaderCheck::kBadMagic;
+  }
+  const uint32_t crc = crc32c::unmask(decode_u32(header + kSegmentHeaderCrcOffset));
+  if (crc != crc32c::value(header, kSegmentHeaderCrcOffset)) return SegmentHeaderCheck::kBadCrc;
+  if (decode_u32(header + kSegmentVersionOffset) != kSegmentVersion) {
+    return SegmentHeaderCheck::kBadVersion;
+  }
+  *first_lsn = decode_u64(header + kSegmentFirstLsnOffset);
+  return SegmentHeaderCheck::kOk;
+}
+
+void append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
+                   std::span<const uint8_t> payload) {
+  SMSX_ASSERT(lsn > 0);
+  SMSX_ASSERT(type != kRecordTypeReserved);
+  SMSX_ASSERT(payload.size() <= kRecordPayloadBytesMax);
+  uint8_t header[kRecordHeaderBytes];
+  encode_u32(header + kRecordLengthOffset, static_cast<uint32_t>(payload.size()));
+  encode_u64(header + kRecordLsnOffset, lsn);
+  header[kRecordTypeOffset] = type;
+  uint32_t crc = crc32c::value(header + kRecordCrcCoverageOffset,
+                               kRecordHeaderBytes - kRecordCrcCoverageOffset);
+  crc = crc32c::extend(crc, payload.data(), payload.size());
+  encode_u32(header + kRecordCrcOffset, crc32c::mask(crc));
+  out->insert(out->end(), header, header + kRecordHeaderBytes);
+  out->insert(out->end(), payload.begin(), payload.end());
+}
+
+RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_t* record_bytes) {
+  *record_bytes = 0;
+  if (data.size() < kRecordHeaderBytes) return RecordCheck::kIncompleteHeader;
+  const uint8_t* header = data.data();
+  const uint32_t length = decode_u32(header + kRecordLengthOffset);
+  if (length > kRecordPayloadBytesMax) return RecordCheck::kLengthTooLarge;
+  *record_bytes = kRecordHeaderBytes + length;
+  if (*record_bytes > data.size()) return RecordCheck::kIncompletePayload;
+  const uint32_t expected = crc32c::unmask(decode_u32(header + kRecordCrcOffset));
+  const uint32_t actual =
+      crc32c::value(header + kRecordCrcCoverageOffset, *record_bytes - kRecordCrcCoverageOffset);
+  if (actual != expected) return RecordCheck::kBadCrc;
+  record->lsn = decode_u64(header + kRecordLsnOffset);
+  record->type = header[kRecordTypeOffset];
+  record->payload = data.subspan(kRecordHeaderBytes, length);
+  return RecordCheck::kIntact;
+}
+
+const char* record_check_name(RecordCheck check) {
+  switch (check) {
+    case RecordCheck::kIntact:
+      return "intact record";
+    case RecordCheck::kIncompleteHeader:
+      return "incomplete record header";
+    case RecordCheck::kLengthTooLarge:
+      return "record length above the maximum";
+    case RecordCheck::kIncompletePayload:
+      return "incomplete record payload";
+    case RecordCheck::kBadCrc:
+      return "record CRC mismatch";
+  }
+  return "unknown record check";
+}
+
+}  // namespace smsx::persistence

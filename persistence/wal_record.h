@@ -1,0 +1,48 @@
+// Encoding and checking of WAL segment headers and records (layout in wal_format.h).
+// Shared by the writer, which encodes, and the reader, which verifies; pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "persistence/wal_format.h"
+
+namespace smsx::persistence {
+
+void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes]);
+
+enum class SegmentHeaderCheck : uint8_t { kOk, kIncomplete, kBadMagic, kBadVersion, kBadCrc };
+// Verifies a complete segment header and reads its first LSN.
+SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn);
+
+// Appends one encoded record (header + payload) to `out`.
+void append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
+                   std::span<const uint8_t> payload);
+
+// One record as read back. `payload` points into the reader's buffer.
+struct WalRecord {
+  uint64_t lsn;
+  uint8_t type;
+  std::span<const uint8_t> payload;
+};
+
+// How the bytes at one offset of a segment fail to be an intact record. Incomplete and
+// damaged records may be a torn tail (wal_reader.cc decides); an intact record is always
+// trusted to be what was written.
+enum class RecordCheck : uint8_t {
+  kIntact,
+  kIncompleteHeader,   // fewer than kRecordHeaderBytes bytes remain
+  kLengthTooLarge,     // length field above kRecordPayloadBytesMax
+  kIncompletePayload,  // the payload runs past the end of the data
+  kBadCrc,             // complete, but the checksum does not match
+};
+
+// Checks the record at the start of `data`; fills *record when kIntact. *record_bytes is
+// the record's size according to its length field (0 when the header is incomplete).
+RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_t* record_bytes);
+
+const char* record_check_name(RecordCheck check);
+
+}  // namespace smsx::persistence

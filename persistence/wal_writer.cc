@@ -1,0 +1,161 @@
+#include "persistence/wal_writer.h"
+
+#include "core/assert.h"
+#include "persistence/coding.h"
+#include "persistence/file_names.h"
+#include "persistence/wal_record.h"
+
+namespace smsx::persistence {
+namespace {
+
+// Buffers kept for reuse by recycle_batch(): one being filled, one being written, one spare.
+constexpr size_t kSpareBatchesMax = 2;
+
+}  // namespace
+
+Status WalWriter::open(Env& env, const std::string& dir, uint64_t next_lsn,
+                       const WalWriterOptions& options, std::unique_ptr<WalWriter>* writer) {
+  SMSX_ASSERT(next_lsn > 0);
+  SMSX_ASSERT(options.segment_bytes_max > kSegmentHeaderBytes);
+  std::vector<NamedFile> segments;
+  PERSIST_RETURN_IF_ERROR(list_segments(env, dir, &segments));
+  for (const NamedFile& segment : segments) {
+    if (segment.lsn > next_lsn) {
+      return Status::invalid_argument("cannot start the WAL at LSN " + std::to_string(next_lsn) +
+                                      ": " + segment.path + " starts later");
+    }
+    if (segment.lsn == next_lsn) {
+      // Recreating it is safe only if it holds no record (a crash right after creation).
+      uint64_t bytes = 0;
+      PERSIST_RETURN_IF_ERROR(env.file_size(segment.path, &bytes));
+      if (bytes > kSegmentHeaderBytes) {
+        return Status::invalid_argument("cannot start the WAL at LSN " + std::to_string(next_lsn) +
+                                        ": " + segment.path + " already holds " +
+                                        std::to_string(bytes) + " bytes");
+      }
+    }
+  }
+  std::unique_ptr<WalWriter> result(new WalWriter(env, dir, options, next_lsn));
+  PERSIST_RETURN_IF_ERROR(result->start_segment(next_lsn));
+  *writer = std::move(result);
+  return Status();
+}
+
+WalWriter::WalWriter(Env& env, std::string dir, const WalWriterOptions& options, uint64_t next_lsn)
+    : env_(env),
+      dir_(std::move(dir)),
+      options_(options),
+      next_lsn_(next_lsn),
+      io_next_lsn_(next_lsn),
+      durable_lsn_(next_lsn - 1) {}
+
+WalWriter::~WalWriter() {
+  if (file_ != nullptr) (void)file_->close();
+}
+
+Status WalWriter::append(uint8_t type, std::span<const uint8_t> payload, uint64_t* lsn) {
+  if (failed()) [[unlikely]] {
+    return status();
+  }
+  const uint64_t assigned = next_lsn_++;
+  if (pending_.empty()) pending_.first_lsn = assigned;
+  pending_.last_lsn = assigned;
+  append_record(&pending_.bytes, assigned, type, payload);
+  if (lsn != nullptr) *lsn = assigned;
+  return Status();
+}
+
+Status WalWriter::commit() {
+  if (failed()) return status();
+  if (pending_.empty()) return Status();
+  WalBatch batch = take_batch();
+  Status result = write_batch(batch);
+  recycle_batch(std::move(batch));
+  return result;
+}
+
+WalBatch WalWriter::take_batch() {
+  WalBatch batch = std::move(pending_);
+  if (spare_.empty()) {
+    pending_ = WalBatch();
+  } else {
+    pending_ = std::move(spare_.back());
+    spare_.pop_back();
+  }
+  SMSX_ASSERT(pending_.empty());
+  // Both ends of the boundary: the LSN range must match what append() handed out.
+  SMSX_ASSERT(batch.empty() || batch.last_lsn + 1 == next_lsn_);
+  return batch;
+}
+
+void WalWriter::recycle_batch(WalBatch&& batch) {
+  if (spare_.size() >= kSpareBatchesMax) return;
+  batch.bytes.clear();
+  batch.first_lsn = 0;
+  batch.last_lsn = 0;
+  spare_.push_back(std::move(batch));
+}
+
+Status WalWriter::write_batch(const WalBatch& batch) {
+  if (failed()) return status();
+  if (batch.empty()) return Status();
+  // Batches must arrive whole and in order: a gap here would be a gap on disk.
+  SMSX_ASSERT(batch.first_lsn == io_next_lsn_);
+  SMSX_ASSERT(batch.last_lsn >= batch.first_lsn);
+  SMSX_ASSERT(batch.bytes.size() >= kRecordHeaderBytes);
+  SMSX_ASSERT(decode_u64(batch.bytes.data() + kRecordLsnOffset) == batch.first_lsn);
+
+  const bool segment_has_records = io_next_lsn_ > segment_first_lsn_;
+  if (segment_has_records && file_->size() + batch.bytes.size() > options_.segment_bytes_max) {
+    PERSIST_RETURN_IF_ERROR(start_segment(batch.first_lsn));
+  }
+  Status written = file_->append(batch.bytes);
+  if (!written.ok()) return fail(std::move(written));
+  if (options_.durability == Durability::kFdatasync) {
+    Status synced = file_->sync();
+    if (!synced.ok()) return fail(std::move(synced));
+  }
+  io_next_lsn_ = batch.last_lsn + 1;
+  durable_lsn_.store(batch.last_lsn, std::memory_order_release);
+  return Status();
+}
+
+// Closes the current segment (all of it already synced) and creates `first_lsn`'s, durably:
+// header synced and the folder entry synced before any record goes in, so a record is
+// never durable in a file whose name could vanish in a crash.
+Status WalWriter::start_segment(uint64_t first_lsn) {
+  if (file_ != nullptr) {
+    Status closed = file_->close();
+    file_.reset();
+    if (!closed.ok()) return fail(std::move(closed));
+  }
+  const std::string path = join_path(dir_, segment_file_name(first_lsn));
+  uint8_t header[kSegmentHeaderBytes];
+  encode_segment_header(first_lsn, header);
+  Status status = env_.new_writable_file(path, &file_);
+  if (status.ok()) status = file_->append(header);
+  if (status.ok() && options_.durability == Durability::kFdatasync) {
+    status = file_->sync();
+    if (status.ok()) status = env_.sync_dir(dir_);
+  }
+  if (!status.ok()) return fail(std::move(status));
+  segment_first_lsn_ = first_lsn;
+  segment_path_ = path;
+  return Status();
+}
+
+Status WalWriter::fail(Status status) {
+  SMSX_ASSERT(!status.ok());
+  if (!failed()) {
+    failure_ = status;
+    failed_.store(true, std::memory_order_release);
+  }
+  return status;
+}
+
+Status WalWriter::status() const {
+  if (!failed()) return Status();
+  return failure_;
+}
+
+}  // namespace smsx::persistence

@@ -1,0 +1,123 @@
+// WalWriter: appends records to the write-ahead log with group commit.
+//
+// Why: nothing may be acknowledged before it is durable, and one fdatasync costs ~0.25 ms,
+// so every record of one loop iteration is buffered by append() (memory only, no system
+// call) and made durable by one write() and one fdatasync() in commit(). Only after
+// commit() returns ok may the loop send the replies and events of those records.
+//
+// Failure is sticky: after any write, fdatasync or segment error the writer refuses every
+// later append and commit with that first error, durable_lsn() stops where it was, and
+// the records of the failed batch are never reported durable. After a crash such records
+// may be absent or present as a whole-record prefix of the batch (docs/wal_format.md,
+// "Failed commits"); the server must stop accepting writes (and should exit).
+//
+// Ownership and threads. Two roles, which may be one thread (commit()) or two:
+//   - the loop thread calls append(), take_batch(), recycle_batch(), next_lsn() and
+//     pending_bytes();
+//   - the I/O side calls write_batch() with batches in the order take_batch() produced
+//     them, one call at a time (a helper thread, or the loop thread itself).
+//   durable_lsn(), failed() and status() may be called from either side at any time.
+// A WalBatch is owned by whoever holds it: the loop thread may fill the next batch while
+// the I/O side writes the previous one. The Env must outlive the writer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "persistence/env.h"
+#include "persistence/status.h"
+#include "persistence/wal_format.h"
+
+namespace smsx::persistence {
+
+enum class Durability : uint8_t {
+  kFdatasync,  // every commit ends with fdatasync (and new segments are synced with their folder)
+  kNone,       // benchmarks only: no fdatasync and no folder fsync; a crash may lose anything
+};
+
+struct WalWriterOptions {
+  uint64_t segment_bytes_max = kSegmentBytesMax;
+  Durability durability = Durability::kFdatasync;
+};
+
+// Encoded records with consecutive LSNs [first_lsn, last_lsn], ready for one write().
+struct WalBatch {
+  std::vector<uint8_t> bytes;
+  uint64_t first_lsn = 0;  // 0 while empty
+  uint64_t last_lsn = 0;
+  bool empty() const { return bytes.empty(); }
+};
+
+class WalWriter {
+ public:
+  // Starts a new segment named `next_lsn` in `dir` (which must exist), so recovery must
+  // have read the log to its end first: next_lsn = last recovered LSN + 1 (or the
+  // snapshot's LSN + 1 when the log is behind it). Fails if that segment exists with
+  // records in it, or if a segment starting after next_lsn exists.
+  static Status open(Env& env, const std::string& dir, uint64_t next_lsn,
+                     const WalWriterOptions& options, std::unique_ptr<WalWriter>* writer);
+
+  WalWriter(const WalWriter&) = delete;
+  WalWriter& operator=(const WalWriter&) = delete;
+  ~WalWriter();  // closes the segment; records not committed are dropped
+
+  // Loop thread. Assigns the next LSN (written to *lsn if given) and copies the record
+  // into the pending batch. `type` must not be kRecordTypeReserved and the payload must
+  // be at most kRecordPayloadBytesMax bytes (a violation is a bug: the process aborts).
+  Status append(uint8_t type, std::span<const uint8_t> payload, uint64_t* lsn = nullptr);
+
+  // take_batch + write_batch + recycle_batch on the calling thread. A no-op without
+  // pending records. When it returns ok, durable_lsn() == next_lsn() - 1.
+  Status commit();
+
+  // Loop thread: moves the pending records out (possibly an empty batch).
+  WalBatch take_batch();
+  // I/O side: writes the batch in one write() at the end of the current segment (rolling
+  // first if the batch would take it past segment_bytes_max), fdatasyncs it, and then
+  // publishes durable_lsn() = batch.last_lsn. An empty batch is a no-op.
+  Status write_batch(const WalBatch& batch);
+  // Loop thread: hands a written batch's buffer back, so steady state does not allocate.
+  void recycle_batch(WalBatch&& batch);
+
+  uint64_t next_lsn() const { return next_lsn_; }
+  // Every record with LSN <= durable_lsn() is on disk and synced (or, with kNone, written).
+  uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
+  size_t pending_bytes() const { return pending_.bytes.size(); }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // The first error (ok while not failed).
+  Status status() const;
+  // Path of the segment being written (I/O side).
+  const std::string& segment_path() const { return segment_path_; }
+
+ private:
+  WalWriter(Env& env, std::string dir, const WalWriterOptions& options, uint64_t next_lsn);
+
+  Status start_segment(uint64_t first_lsn);
+  Status fail(Status status);
+
+  Env& env_;
+  const std::string dir_;
+  const WalWriterOptions options_;
+
+  // Loop-thread state.
+  WalBatch pending_;
+  std::vector<WalBatch> spare_;  // recycled buffers; at most a few
+  uint64_t next_lsn_;
+
+  // I/O-side state.
+  std::unique_ptr<WritableFile> file_;
+  std::string segment_path_;
+  uint64_t segment_first_lsn_ = 0;
+  uint64_t io_next_lsn_;  // first LSN of the next batch write_batch() accepts
+
+  // Shared: failure_ is written once, before failed_ is set (release), and never again.
+  std::atomic<uint64_t> durable_lsn_;
+  std::atomic<bool> failed_{false};
+  Status failure_;
+};
+
+}  // namespace smsx::persistence

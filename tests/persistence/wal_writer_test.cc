@@ -1,0 +1,186 @@
+#include "persistence/wal_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "persistence/file_names.h"
+#include "tests/persistence/fault_env_util.h"
+#include "tests/persistence/wal_test_util.h"
+
+namespace smsx::persistence::testing {
+namespace {
+
+TEST(WalWriterTest, AppendAssignsConsecutiveLsnsWithoutIo) {
+  FaultEnv env(1);
+  auto writer = open_writer(env, 5);
+  const uint64_t appends_before = env.append_calls();
+  const uint64_t syncs_before = env.sync_calls();
+  for (uint64_t expected = 5; expected < 8; ++expected) {
+    uint64_t lsn = 0;
+    ASSERT_TRUE(writer->append(1, std::vector<uint8_t>(10, 1), &lsn).ok());
+    EXPECT_EQ(lsn, expected);
+  }
+  EXPECT_EQ(env.append_calls(), appends_before);
+  EXPECT_EQ(env.sync_calls(), syncs_before);
+  EXPECT_EQ(writer->next_lsn(), 8u);
+  EXPECT_EQ(writer->durable_lsn(), 4u);
+  EXPECT_EQ(writer->pending_bytes(), 3 * (kRecordHeaderBytes + 10));
+}
+
+TEST(WalWriterTest, CommitIsOneWriteAndMakesTheBatchDurable) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  std::vector<Record> written;
+  const uint64_t appends_before = env.append_calls();
+  ASSERT_TRUE(write_batch_of(*writer, 50, 40, &written).ok());
+  EXPECT_EQ(env.append_calls(), appends_before + 1);
+  EXPECT_EQ(writer->durable_lsn(), 50u);
+  EXPECT_EQ(writer->pending_bytes(), 0u);
+  env.crash(CrashMode::kDropUnsynced);  // only synced data survives
+  const ReadResult read = read_log(env);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, written);
+}
+
+TEST(WalWriterTest, EmptyCommitDoesNothing) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  const uint64_t appends_before = env.append_calls();
+  ASSERT_TRUE(writer->commit().ok());
+  EXPECT_EQ(env.append_calls(), appends_before);
+}
+
+TEST(WalWriterTest, RecordOfPlaceOrderSizeTakes48Bytes) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  ASSERT_TRUE(writer->append(1, std::vector<uint8_t>(kPlaceOrderPayloadBytesMax, 7)).ok());
+  EXPECT_EQ(writer->pending_bytes(), kPlaceOrderRecordBytesMax);
+}
+
+TEST(WalWriterTest, SegmentRollover) {
+  FaultEnv env(1);
+  // Room for the header and 4 records of 17 + 40 bytes: the fifth rolls over.
+  const uint64_t segment_bytes = kSegmentHeaderBytes + 4 * (kRecordHeaderBytes + 40);
+  auto writer = open_writer(env, 1, segment_bytes);
+  std::vector<Record> written;
+  for (int batch = 0; batch < 10; ++batch)
+    ASSERT_TRUE(write_batch_of(*writer, 2, 40, &written).ok());
+  const std::vector<std::string> segments = segment_paths(env);
+  ASSERT_EQ(segments.size(), 5u);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    EXPECT_EQ(segments[i], join_path(kWalDir, segment_file_name(1 + 4 * i)));
+    EXPECT_EQ(env.contents(segments[i]).size(), segment_bytes);
+  }
+  const ReadResult read = read_log(env);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, written);
+}
+
+TEST(WalWriterTest, OversizedBatchGetsASegmentOfItsOwn) {
+  FaultEnv env(1);
+  auto writer = open_writer(env, 1, 200);
+  std::vector<Record> written;
+  ASSERT_TRUE(write_batch_of(*writer, 1, 10, &written).ok());
+  ASSERT_TRUE(write_batch_of(*writer, 10, 40, &written).ok());  // 570 bytes > 200
+  ASSERT_TRUE(write_batch_of(*writer, 1, 10, &written).ok());
+  EXPECT_EQ(segment_paths(env).size(), 3u);
+  EXPECT_EQ(read_log(env).records, written);
+}
+
+TEST(WalWriterTest, NewSegmentIsSyncedWithItsFolder) {
+  FaultEnv env(1);
+  auto writer = open_writer(env, 1, 100);
+  std::vector<Record> written;
+  ASSERT_TRUE(write_batch_of(*writer, 1, 40, &written).ok());
+  ASSERT_TRUE(write_batch_of(*writer, 1, 40, &written).ok());  // rolls to segment 2
+  env.crash(CrashMode::kDropUnsynced);  // no unsynced folder entry survives this
+  EXPECT_EQ(segment_paths(env).size(), 2u);
+  EXPECT_EQ(read_log(env).records, written);
+}
+
+TEST(WalWriterTest, ReopenContinuesInANewSegment) {
+  FaultEnv env(1);
+  std::vector<Record> written;
+  {
+    auto writer = open_writer(env);
+    ASSERT_TRUE(write_batch_of(*writer, 3, 40, &written).ok());
+  }
+  const ReadResult first = read_log(env);
+  ASSERT_TRUE(first.status.ok());
+  auto writer = open_writer(env, first.last_lsn + 1);
+  ASSERT_TRUE(write_batch_of(*writer, 3, 40, &written).ok());
+  EXPECT_EQ(segment_paths(env).size(), 2u);
+  EXPECT_EQ(read_log(env).records, written);
+}
+
+TEST(WalWriterTest, OpenRecreatesAnEmptySegmentButNeverOneWithRecords) {
+  FaultEnv env(1);
+  { auto writer = open_writer(env, 7); }  // crash right after creation: header only
+  std::unique_ptr<WalWriter> writer;
+  ASSERT_TRUE(WalWriter::open(env, kWalDir, 7, {}, &writer).ok());
+  ASSERT_TRUE(write_batch_of(*writer, 1, 8, nullptr).ok());
+  writer.reset();
+  const Status clobber = WalWriter::open(env, kWalDir, 7, {}, &writer);
+  EXPECT_EQ(clobber.code(), Status::Code::kInvalidArgument) << clobber.to_string();
+  const Status behind = WalWriter::open(env, kWalDir, 3, {}, &writer);
+  EXPECT_EQ(behind.code(), Status::Code::kInvalidArgument) << behind.to_string();
+}
+
+TEST(WalWriterTest, DurabilityNoneNeverSyncs) {
+  FaultEnv env(1);
+  ASSERT_TRUE(env.create_dir(kWalDir).ok());
+  WalWriterOptions options;
+  options.durability = Durability::kNone;
+  options.segment_bytes_max = 300;
+  std::unique_ptr<WalWriter> writer;
+  ASSERT_TRUE(WalWriter::open(env, kWalDir, 1, options, &writer).ok());
+  std::vector<Record> written;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(write_batch_of(*writer, 3, 40, &written).ok());
+  EXPECT_EQ(env.sync_calls(), 0u);
+  EXPECT_EQ(writer->durable_lsn(), 15u);  // "written", the only promise kNone makes
+  EXPECT_EQ(read_log(env).records, written);
+}
+
+// The split for a helper thread: the loop fills the next batch while another thread
+// writes the previous one.
+TEST(WalWriterTest, BatchesCanBeWrittenOnAnotherThread) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  std::vector<Record> written;
+  WalBatch in_flight;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      const Record record = test_record(writer->next_lsn(), 30);
+      ASSERT_TRUE(writer->append(record.type, record.payload).ok());
+      written.push_back(record);
+    }
+    WalBatch batch = writer->take_batch();
+    Status status;
+    std::thread io([&] { status = writer->write_batch(batch); });
+    io.join();
+    ASSERT_TRUE(status.ok()) << status.to_string();
+    EXPECT_EQ(writer->durable_lsn(), batch.last_lsn);
+    writer->recycle_batch(std::move(batch));
+  }
+  EXPECT_EQ(read_log(env).records, written);
+}
+
+TEST(WalWriterDeathTest, ReservedTypeIsABug) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  EXPECT_DEATH((void)writer->append(kRecordTypeReserved, {}), "type != kRecordTypeReserved");
+}
+
+TEST(WalWriterDeathTest, BatchesOutOfOrderAreABug) {
+  FaultEnv env(1);
+  auto writer = open_writer(env);
+  ASSERT_TRUE(writer->append(1, {}).ok());
+  WalBatch first = writer->take_batch();
+  ASSERT_TRUE(writer->append(1, {}).ok());
+  WalBatch second = writer->take_batch();
+  EXPECT_DEATH((void)writer->write_batch(second), "batch.first_lsn == io_next_lsn_");
+}
+
+}  // namespace
+}  // namespace smsx::persistence::testing
