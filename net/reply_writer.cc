@@ -1,6 +1,8 @@
 #include "net/reply_writer.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 #include "core/assert.h"
 
@@ -35,52 +37,36 @@ std::string_view default_message(smsx::Error code) {
   }
 }
 
-void append_u64(std::string* out, std::uint64_t v) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  SMSX_ASSERT(ec == std::errc());
-  out->append(buf, static_cast<std::size_t>(end - buf));
-}
+void append_escaped(std::string* out, std::string_view s);
 
-void append_i64(std::string* out, std::int64_t v) {
-  char buf[20];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  SMSX_ASSERT(ec == std::errc());
-  out->append(buf, static_cast<std::size_t>(end - buf));
-}
-
-// One JSON object being appended; keys are trusted ASCII literals (never escaped).
+// One JSON object being appended. Each field's key, separator and (for numbers and
+// literals) value are assembled on the stack and appended at once: one capacity check per
+// field rather than one per piece. Keys are trusted ASCII (never escaped).
 class Object {
  public:
-  explicit Object(std::string* out) : out_(out) { out_->push_back('{'); }
+  static constexpr std::size_t kKeyBytesMax = 64;
+
+  explicit Object(std::string* out) : out_(out) {}
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
 
+  // Appends the key; the caller appends the value.
   std::string* key(std::string_view name) {
-    out_->append(first_ ? "\"" : ",\"");
-    first_ = false;
-    out_->append(name);
-    out_->append("\":");
+    char buf[kScratchBytes];
+    out_->append(buf, begin(buf, name));
     return out_;
   }
-  Object& u64(std::string_view name, std::uint64_t v) {
-    append_u64(key(name), v);
-    return *this;
-  }
-  Object& i64(std::string_view name, std::int64_t v) {
-    append_i64(key(name), v);
-    return *this;
-  }
-  Object& boolean(std::string_view name, bool v) {
-    key(name)->append(v ? "true" : "false");
-    return *this;
-  }
+  Object& u64(std::string_view name, std::uint64_t v) { return number(name, v); }
+  Object& i64(std::string_view name, std::int64_t v) { return number(name, v); }
+  Object& boolean(std::string_view name, bool v) { return literal(name, v ? "true" : "false"); }
+  Object& null(std::string_view name) { return literal(name, "null"); }
   Object& str(std::string_view name, std::string_view v) {
-    append_json_string(key(name), v);
-    return *this;
-  }
-  Object& null(std::string_view name) {
-    key(name)->append("null");
+    char buf[kScratchBytes];
+    std::size_t n = begin(buf, name);
+    buf[n++] = '"';
+    out_->append(buf, n);
+    append_escaped(out_, v);
+    out_->push_back('"');
     return *this;
   }
   Object& extra(std::span<const ExtraField> fields) {
@@ -102,11 +88,43 @@ class Object {
     }
     return *this;
   }
-  void close() { out_->push_back('}'); }
+  void close() { out_->append(first_ ? "{}" : "}"); }
   // Closes a top-level object: one line.
-  void end_line() { out_->append("}\n"); }
+  void end_line() { out_->append(first_ ? "{}\n" : "}\n"); }
 
  private:
+  // Separator, two quotes, colon, then room for a 20-digit number and its sign.
+  static constexpr std::size_t kScratchBytes = kKeyBytesMax + 4 + 21;
+
+  // Writes `{"name":` (first field) or `,"name":` into buf; returns its length.
+  std::size_t begin(char* buf, std::string_view name) {
+    SMSX_ASSERT(name.size() <= kKeyBytesMax);
+    buf[0] = first_ ? '{' : ',';
+    first_ = false;
+    buf[1] = '"';
+    std::memcpy(buf + 2, name.data(), name.size());
+    std::size_t n = 2 + name.size();
+    buf[n++] = '"';
+    buf[n++] = ':';
+    return n;
+  }
+  template <typename Int>
+  Object& number(std::string_view name, Int v) {
+    char buf[kScratchBytes];
+    const std::size_t n = begin(buf, name);
+    auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), v);
+    SMSX_ASSERT(ec == std::errc());
+    out_->append(buf, static_cast<std::size_t>(end - buf));
+    return *this;
+  }
+  Object& literal(std::string_view name, std::string_view text) {
+    char buf[kScratchBytes];
+    std::size_t n = begin(buf, name);
+    std::memcpy(buf + n, text.data(), text.size());
+    out_->append(buf, n + text.size());
+    return *this;
+  }
+
   std::string* out_;
   bool first_ = true;
 };
@@ -310,17 +328,23 @@ void append_escape(std::string* out, unsigned char c) {
   }
 }
 
-}  // namespace
+// Bytes that are not copied as they are: controls, '"', '\\', and every non-ASCII byte
+// (checked as UTF-8).
+constexpr std::array<bool, 256> kNeedsCare = [] {
+  std::array<bool, 256> care{};
+  for (int c = 0; c < 256; ++c) care[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+  return care;
+}();
 
-void append_json_string(std::string* out, std::string_view s) {
+// The inside of a JSON string: `s` escaped (see the header), without the quotes.
+void append_escaped(std::string* out, std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  out->push_back('"');
   std::size_t run = 0;  // start of the bytes not yet copied
   std::size_t i = 0;
   while (i < n) {
     const unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (!kNeedsCare[c]) {
       ++i;
       continue;
     }
@@ -341,6 +365,13 @@ void append_json_string(std::string* out, std::string_view s) {
     run = ++i;
   }
   out->append(s.data() + run, n - run);
+}
+
+}  // namespace
+
+void append_json_string(std::string* out, std::string_view s) {
+  out->push_back('"');
+  append_escaped(out, s);
   out->push_back('"');
 }
 

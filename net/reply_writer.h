@@ -34,7 +34,7 @@ namespace smsx::net {
 
 // A field the server adds to a reply (for example its own counters to stats).
 struct ExtraField {
-  std::string_view name;  // written as is: a plain ASCII key, no escaping needed
+  std::string_view name;  // written as is: plain ASCII, at most 64 bytes, never escaped
   std::variant<std::uint64_t, std::int64_t, bool, std::string_view> value;
 };
 

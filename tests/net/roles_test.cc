@@ -12,8 +12,8 @@ namespace {
 // PROTOCOL.md's "role" column, written out again by hand: each role's ops.
 const std::map<Role, std::set<std::string>> kExpected = {
     {Role::kCustomer,
-     {"hello", "balance", "order.place", "order.get", "order.cancel", "order.finish",
-      "order.retry", "order.dispute", "orders.active", "stock", "subscribe"}},
+     {"hello", "balance", "order.place", "order.get", "order.cancel", "order.finish", "order.retry",
+      "order.dispute", "orders.active", "stock", "subscribe"}},
     {Role::kSupplier, {"hello", "number.add", "number.remove", "sms.deliver"}},
     {Role::kPayments,
      {"hello", "balance", "deposit", "deposit.refund", "payouts.pending", "payout.confirm",
@@ -31,8 +31,7 @@ TEST(RolesTest, EveryRoleAndOpPairMatchesTheProtocolTable) {
     const std::set<std::string>& ops = kExpected.at(role);
     for (std::size_t i = 0; i < kOpKindCount; ++i) {
       const std::string name(op_name(kind(i)));
-      EXPECT_EQ(allowed(role, kind(i)), ops.count(name) == 1)
-          << role_name(role) << " / " << name;
+      EXPECT_EQ(allowed(role, kind(i)), ops.count(name) == 1) << role_name(role) << " / " << name;
     }
   }
 }
