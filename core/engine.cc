@@ -170,6 +170,7 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
   Remembered m;
   m.fingerprint = fingerprint;
   m.op = c.op;
+  m.at_ms = now_ms_;
   m.id = reply.id;
   m.available = reply.available;
   m.amount = reply.amount;
@@ -260,6 +261,17 @@ std::optional<uint64_t> Engine::next_wake_ms() const {
 
 size_t Engine::evict_retained(size_t max) {
   size_t evicted = 0;
+  // Remembered ids first: a place remembered at t is then never outlived by its order
+  // (closed at or after t), so a retry within the period cannot be applied afresh.
+  while (evicted < max && !remembered_fifo_.empty() &&
+         remembered_fifo_.front().first + config_.retention_ms <= now_ms_) {
+    auto [at, key] = remembered_fifo_.front();
+    remembered_fifo_.pop_front();
+    ++evicted;
+    auto it = remembered_.find(key);
+    // A key remembered again later (its first order was gone) has a newer FIFO entry.
+    if (it != remembered_.end() && it->second.at_ms == at) remembered_.erase(it);
+  }
   while (evicted < max && !closed_.empty() &&
          closed_.front().first + config_.retention_ms <= now_ms_) {
     uint64_t id = closed_.front().second;
@@ -272,12 +284,6 @@ size_t Engine::evict_retained(size_t max) {
       continue;
     }
     orders_.erase(o);
-  }
-  while (evicted < max && !remembered_fifo_.empty() &&
-         remembered_fifo_.front().first + config_.retention_ms <= now_ms_) {
-    remembered_.erase(remembered_fifo_.front().second);
-    remembered_fifo_.pop_front();
-    ++evicted;
   }
   return evicted;
 }

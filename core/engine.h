@@ -20,6 +20,8 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "core/command.h"
@@ -30,6 +32,8 @@
 #include "timers/timing_wheel.h"
 
 namespace smsx {
+
+class ByteSink;  // core/byte_io.h
 
 class Engine {
  public:
@@ -55,7 +59,17 @@ class Engine {
   const Inventory& inventory() const { return inventory_; }
   EngineStats stats() const;
 
+  // Snapshots (engine_snapshot.cc; format: docs/wal_format.md, "Engine snapshot body").
+  // save() streams the whole state to `sink` in a canonical order (equal states give equal
+  // bytes); false as soon as the sink fails. It only reads: no lock, no thread, so a forked
+  // child may call it. load() returns an engine with that state and its timers rescheduled,
+  // or nullptr and *error naming what is wrong with `body` (it never crashes on bad bytes).
+  bool save(ByteSink& sink) const;
+  static std::unique_ptr<Engine> load(std::span<const uint8_t> body, const EngineConfig& config,
+                                      std::string* error);
+
  private:
+  friend class EngineSnapshot;
   // The first reply of a request that changed state, as much of it as mutating ops fill
   // (no lists); an order.place reply is rebuilt from its order, which never changes it.
   // Everything else is rebuilt from state that never changes once written: the number
@@ -65,6 +79,7 @@ class Engine {
     uint64_t id = 0;
     Amount available = 0, amount = 0;
     uint64_t aux = 0;
+    uint64_t at_ms = 0;  // when remembered: its FIFO entry evicts it only if this matches
     Op op = Op::kStats;
     OrderState state = OrderState::kWaiting;
     bool has_order = false;

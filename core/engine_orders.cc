@@ -69,6 +69,7 @@ Reply Engine::place(const Command& c) {
   o.price = m.price;
   o.payout = m.payout;
   o.number = m.number;
+  o.subpool = inventory_.number(m.number).subpool;
   o.service = service;
   o.state = OrderState::kWaiting;
   inventory_.take(m.number, o.id);
@@ -291,7 +292,7 @@ Reply Engine::tick(const Command& c, std::vector<Event>* events) {
 OrderView Engine::view(const Order& o) const {
   OrderView v;
   const Number& n = inventory_.number(o.number);
-  const SubPool& sp = inventory_.subpool(n.subpool);
+  const SubPool& sp = inventory_.subpool(o.subpool);
   const NameTables& names = inventory_.names();
   v.order = o.id;
   v.account = o.account;

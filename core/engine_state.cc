@@ -18,7 +18,11 @@ void add_sms(StableHasher& h, const std::vector<Sms>& sms) {
 
 uint64_t Engine::digest() const {
   StableHasher h;
-  h.add(now_ms_).add(last_order_id_).add(active_orders_);
+  // Not hashed: engine time (every command advances it, logged or not; it only matters
+  // through the deadlines and timestamps it stamped, which are hashed), and the matching
+  // cursors and shared head of each sub-pool (a refused placement may advance them; they
+  // only skip entries that can never match, so they change cost, never a result).
+  h.add(last_order_id_).add(active_orders_);
   h.add(placed_).add(expired_).add(finished_).add(cancelled_).add(sms_delivered_).add(sms_dropped_);
   // Names, in symbol order (symbols are assigned deterministically).
   const NameTables& names = inventory_.names();
@@ -54,9 +58,6 @@ uint64_t Engine::digest() const {
   for (const SubPool& sp : inventory_.subpools()) {
     h.add(sp.country).add(sp.pool).add(sp.operator_name).add(sp.free_count).add(sp.log.size());
     for (const FreeLogEntry& e : sp.log) h.add(e.number).add(e.stamp);
-    std::vector<std::pair<Symbol, uint64_t>> cursors(sp.cursor.begin(), sp.cursor.end());
-    std::sort(cursors.begin(), cursors.end());
-    for (const auto& [s, pos] : cursors) h.add(s).add(pos);
   }
   for (const auto& [k, list] : inventory_.prices()) {
     h.add(k);
@@ -74,7 +75,8 @@ uint64_t Engine::digest() const {
   // Orders (active and retained), the retention queues and remembered requests.
   orders_.for_each([&](const Order& o) {
     h.add(o.id).add(o.account).add(o.expires_at_ms).add(o.lifetime_ms).add(o.price);
-    h.add(o.payout).add(o.number).add(o.service).add(static_cast<uint64_t>(o.state));
+    h.add(o.payout).add(o.number).add(o.subpool).add(o.service);
+    h.add(static_cast<uint64_t>(o.state));
     h.add(o.timer.scheduled());
     if (o.extras) {
       add_sms(h, o.extras->sms);
@@ -90,6 +92,7 @@ uint64_t Engine::digest() const {
   });
   for (const auto& [k, m] : keys) {
     h.add(k.hi).add(k.lo).add(m->fingerprint).add(static_cast<uint64_t>(m->op)).add(m->id);
+    h.add(m->at_ms);
     h.add(m->available).add(m->amount).add(m->aux).add(m->has_order);
     h.add(static_cast<uint64_t>(m->state));
   }

@@ -83,6 +83,8 @@ struct NameTables {
 };
 
 class Inventory {
+  friend class EngineSnapshot;  // core/engine_snapshot.cc saves and restores the state
+
  public:
   NameTables& names() { return names_; }
   const NameTables& names() const { return names_; }

@@ -64,6 +64,8 @@ struct SystemAccounts {
 };
 
 class Ledger {
+  friend class EngineSnapshot;  // core/engine_snapshot.cc saves and restores the state
+
  public:
   Account* find(uint64_t account);
   const Account* find(uint64_t account) const;

@@ -32,7 +32,8 @@ struct Order {
   uint32_t lifetime_ms = 0;  // created_at = expires_at - lifetime
   uint32_t price = 0;        // <= limits::kPriceMax, checked at price.set
   uint32_t payout = 0;
-  uint32_t number = 0;  // index into the inventory's numbers
+  uint32_t number = 0;   // index into the inventory's numbers
+  uint32_t subpool = 0;  // where the number was when placed (it may move after removal)
   Symbol service = 0;
   OrderState state = OrderState::kWaiting;
 

@@ -17,6 +17,8 @@
 namespace smsx {
 
 class OrderStore {
+  friend class EngineSnapshot;  // core/engine_snapshot.cc saves and restores the state
+
  public:
   // The order with this id, or nullptr if it never existed or was evicted.
   Order* find(uint64_t id);
