@@ -1,43 +1,117 @@
-// smsxd: the smsx server. For now it only runs its libuv loop, logs that it is ready and
-// exits cleanly on SIGINT / SIGTERM; the gateway listener arrives with the server issue.
+// smsxd: the smsx server. Reads the configuration (file and flags), recovers the engine
+// from the newest snapshot and the WAL after it, then serves gateways until SIGINT/SIGTERM.
 #include <uv.h>
 
 #include <cstdio>
-#include <ctime>
+#include <memory>
+#include <string>
+
+#include "net/config.h"
+#include "net/gateways_file.h"
+#include "net/log.h"
+#include "net/server.h"
+#include "persistence/posix_env.h"
+#include "persistence/recovery.h"
+#include "persistence/wal_writer.h"
 
 namespace {
 
-void log_line(const char* level, const char* text) {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm utc{};
-  gmtime_r(&ts.tv_sec, &utc);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::fprintf(stderr, "%s.%03ldZ %s %s\n", stamp, ts.tv_nsec / 1'000'000, level, text);
-}
+using namespace smsx;
 
-void on_signal(uv_signal_t* handle, int signum) {
-  log_line("INFO", signum == SIGINT ? "SIGINT: stopping" : "SIGTERM: stopping");
-  uv_stop(handle->loop);
+int fail(const std::string& message) {
+  net::log_error("%s", message.c_str());
+  return 2;
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  auto loaded = net::load_config(argc, argv);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "smsxd: %s\n", loaded.error().c_str());
+    return 2;
+  }
+  net::Config config = std::move(*loaded);
+  if (config.help) {
+    std::fputs(net::config_help().c_str(), stdout);
+    return 0;
+  }
+  net::set_log_level(config.log_level);
+  if (config.orders.ttl_ms > UINT32_MAX) {
+    return fail("orders.ttl: at most 49d (order lifetimes are kept in 32 bits of milliseconds)");
+  }
+  if (config.orders.ttl_ms == 0) return fail("orders.ttl: must be more than 0s");
+  net::log_info("smsxd starting: data in %s%s", config.data_dir.c_str(),
+                config.config_path.empty() ? " (no --config: defaults)" : "");
+
+  std::vector<net::GatewayConfig> gateways = config.gateways;
+  if (gateways.empty()) {
+    auto file = net::load_or_create_gateways_file(config.data_dir);
+    if (!file.ok()) return fail(file.error());
+    gateways = file->gateways;
+    net::log_info("%s gateway tokens in %s (readable only by this user)",
+                  file->created ? "generated" : "using", file->path.c_str());
+  }
+
+  persistence::PosixEnv env;
+  std::string wal_dir = config.data_dir + "/wal";
+  std::string snapshot_dir = config.data_dir + "/snapshots";
+  for (const std::string& dir : {config.data_dir, wal_dir, snapshot_dir}) {
+    persistence::Status st = env.create_dir(dir);
+    if (!st.ok()) return fail("cannot create " + dir + ": " + st.to_string());
+  }
+
+  EngineConfig engine_config;
+  engine_config.ttl_ms = config.orders.ttl_ms;
+  engine_config.min_cancel_delay_ms = config.orders.min_cancel_delay_ms;
+  engine_config.retention_ms = config.orders.retention_ms;
+  engine_config.refund_window_ms = config.refunds.window_ms;
+  engine_config.expiries_per_tick_max = static_cast<uint32_t>(config.expiries_per_tick_max);
+
+  std::unique_ptr<Engine> engine;
+  persistence::RecoveryInfo info;
+  persistence::Status st =
+      persistence::recover(env, wal_dir, snapshot_dir, engine_config, &engine, &info);
+  if (!st.ok()) {
+    return fail("recovery stopped: " + st.to_string() +
+                " (nothing was changed; see docs/operations.md)");
+  }
+  net::log_info(
+      "recovered: snapshot LSN %llu, %llu WAL records replayed, last LSN %llu, "
+      "%llu active orders, in %.1f ms",
+      static_cast<unsigned long long>(info.snapshot_lsn),
+      static_cast<unsigned long long>(info.records_replayed),
+      static_cast<unsigned long long>(info.last_lsn),
+      static_cast<unsigned long long>(engine->stats().active_orders), info.elapsed_ms);
+
+  persistence::WalWriterOptions wal_options;
+  if (config.durability == net::Durability::kNone) {
+    wal_options.durability = persistence::Durability::kNone;
+    net::log_warn(
+        "durability = none: NOTHING IS FSYNCED. A crash can lose acknowledged "
+        "requests. Use this for benchmarks only.");
+  }
+  std::unique_ptr<persistence::WalWriter> wal;
+  st = persistence::WalWriter::open(env, wal_dir, info.last_lsn + 1, wal_options, &wal);
+  if (!st.ok()) return fail("cannot open the WAL: " + st.to_string());
+
+  net::ServerParts parts;
+  parts.config = config;
+  parts.gateways = std::move(gateways);
+  parts.engine = std::move(engine);
+  parts.wal = std::move(wal);
+  parts.env = &env;
+  parts.wal_dir = wal_dir;
+  parts.snapshot_dir = snapshot_dir;
+  parts.snapshot_lsn = info.snapshot_lsn;
+  net::Server server(std::move(parts));
   uv_loop_t* loop = uv_default_loop();
-  uv_signal_t sigint{};
-  uv_signal_t sigterm{};
-  uv_signal_init(loop, &sigint);
-  uv_signal_init(loop, &sigterm);
-  uv_signal_start(&sigint, on_signal, SIGINT);
-  uv_signal_start(&sigterm, on_signal, SIGTERM);
-  log_line("INFO", "smsxd ready");
-  uv_run(loop, UV_RUN_DEFAULT);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigint), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
-  uv_run(loop, UV_RUN_DEFAULT);
+  std::string error = server.start(loop);
+  if (!error.empty()) return fail(error);
+  net::log_info("smsxd ready: gateways on %s, metrics on %s", config.listen.to_string().c_str(),
+                config.metrics_listen ? config.metrics_listen->to_string().c_str() : "(off)");
+  server.run();
   uv_loop_close(loop);
-  log_line("INFO", "smsxd stopped");
+  net::log_info("smsxd stopped");
   return 0;
 }

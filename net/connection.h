@@ -1,0 +1,55 @@
+// One gateway connection: its input framer, its role once authenticated, its event
+// subscriptions, and its output.
+//
+// Output has two stages. Replies and events are appended to `pending` while a loop
+// iteration runs; nothing in `pending` may reach the client before the WAL commit that
+// covers it (DESIGN.md "One loop iteration"). After the commit the server moves `pending`
+// into `writing` and hands it to one uv_write: one write of many replies per connection
+// per iteration. While a write is in flight new output waits in `pending`.
+//
+// Owned by the Server; freed in the uv_close callback. Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "net/config.h"
+#include "net/line_framer.h"
+#include "net/request_parser.h"
+
+namespace smsx::net {
+
+class Server;
+
+struct Connection {
+  Connection(Server* s, uint64_t connection_id, size_t frame_bytes_max)
+      : server(s), id(connection_id), framer(frame_bytes_max) {}
+
+  uv_tcp_t tcp{};  // tcp.data points back at this connection
+  Server* server;
+  uint64_t id;
+  std::string peer;  // "ip:port", for logs
+  LineFramer framer;
+  std::optional<Role> role;
+  const GatewayConfig* gateway = nullptr;
+  uint32_t auth_failures = 0;
+  EventSet subscriptions = 0;
+
+  std::string pending;  // waiting for the commit
+  std::string writing;  // handed to uv_write
+  uv_write_t write_req{};
+  bool write_active = false;
+  size_t replies_unsent = 0;  // replies in pending + writing: the requests in flight
+  size_t replies_writing = 0;
+  bool reading = true;
+  bool close_after_flush = false;  // FRAME_TOO_LARGE, too many failed hellos, shutdown
+  bool closing = false;
+  bool dirty = false;  // in the server's list of connections with pending output
+
+  size_t output_bytes() const { return pending.size() + writing.size(); }
+};
+
+}  // namespace smsx::net

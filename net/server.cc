@@ -1,0 +1,722 @@
+#include "net/server.h"
+
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "core/assert.h"
+#include "net/log.h"
+#include "net/reply_writer.h"
+#include "net/roles.h"
+#include "persistence/command_codec.h"
+#include "persistence/file_names.h"
+#include "persistence/recovery.h"
+
+namespace smsx::net {
+namespace {
+
+// Exit status when the WAL cannot be written: nothing unacknowledged may be shown.
+constexpr int kWalFailureExit = 3;
+// A connection whose unsent output is above this stops being read until it drains.
+constexpr size_t kReadPauseBytes = 1 << 20;
+
+Server* server_of(uv_handle_t* h) { return static_cast<Server*>(h->data); }
+Connection* connection_of(uv_handle_t* h) { return static_cast<Connection*>(h->data); }
+
+uint64_t wall_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
+uint64_t mono_ns() { return uv_hrtime(); }
+
+// Token comparison that takes the same time wherever the first difference is.
+bool tokens_equal(std::string_view a, std::string_view b) {
+  size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() == b.size() ? 0u : 1u;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= static_cast<unsigned>(x ^ y);
+  }
+  return diff == 0;
+}
+
+std::string peer_name(uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "?";
+  char host[64] = "?";
+  int port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+    uv_ip4_name(in, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+    uv_ip6_name(in6, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+int bind_listener(uv_loop_t* loop, uv_tcp_t* tcp, const Endpoint& at, uv_connection_cb cb,
+                  std::string* error) {
+  uv_tcp_init(loop, tcp);
+  sockaddr_storage addr{};
+  int rc = at.ipv6 ? uv_ip6_addr(at.host.c_str(), at.port, reinterpret_cast<sockaddr_in6*>(&addr))
+                   : uv_ip4_addr(at.host.c_str(), at.port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (rc == 0) rc = uv_tcp_bind(tcp, reinterpret_cast<sockaddr*>(&addr), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 1024, cb);
+  if (rc != 0) *error = "cannot listen on " + at.to_string() + ": " + uv_strerror(rc);
+  return rc;
+}
+
+void alloc_input(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  std::span<char> room = connection_of(h)->framer.writable();
+  *buf = uv_buf_init(room.data(), static_cast<unsigned>(room.size()));
+}
+
+void read_input(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  Connection* c = connection_of(reinterpret_cast<uv_handle_t*>(s));
+  c->server->on_read(c, nread);
+}
+
+// Reads go straight into the connection's framer: no copy before parsing.
+void start_reading(Connection* c) {
+  c->reading = true;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_input, read_input);
+}
+
+}  // namespace
+
+// Prometheus series, registered once; the hot paths only increment.
+struct Server::Metrics {
+  Registry registry;
+  std::array<std::array<Counter*, static_cast<size_t>(smsx::Error::kCount)>, kOpKindCount>
+      requests{};
+  Histogram* latency = nullptr;
+  Histogram* fsync = nullptr;
+  Gauge* active_orders = nullptr;
+  Gauge* connections = nullptr;
+  Gauge* lsn = nullptr;
+  Gauge* replication_lag_records = nullptr;
+  Counter* expiries = nullptr;
+  Counter* evictions_ticks = nullptr;
+  Counter* disconnects_slow = nullptr;
+  Counter* auth_failures = nullptr;
+
+  Metrics() {
+    latency = &registry.histogram("smsx_request_latency_seconds",
+                                  "Time from reading a request to writing its reply (after fsync).",
+                                  kLatencyBucketsSeconds);
+    fsync = &registry.histogram("smsx_wal_commit_seconds",
+                                "One group commit: write and fdatasync of a batch.",
+                                kLatencyBucketsSeconds);
+    active_orders = &registry.gauge("smsx_active_orders", "Orders waiting for or holding an SMS.");
+    connections = &registry.gauge("smsx_connections", "Open gateway connections.");
+    lsn = &registry.gauge("smsx_wal_durable_lsn", "The last LSN made durable.");
+    replication_lag_records = &registry.gauge("smsx_replication_lag_records",
+                                              "Records the standby is behind (0: no standby yet).");
+    expiries = &registry.counter("smsx_expiries_total", "Orders expired or auto-finished.");
+    evictions_ticks = &registry.counter("smsx_ticks_total", "Ticks that changed state.");
+    disconnects_slow = &registry.counter("smsx_disconnects_slow_reader_total",
+                                         "Connections closed for not reading their replies.");
+    auth_failures = &registry.counter("smsx_auth_failures_total", "Failed hello requests.");
+  }
+
+  Counter& request(OpKind op, smsx::Error result) {
+    auto& slot = requests[static_cast<size_t>(op)][static_cast<size_t>(result)];
+    if (slot == nullptr) {
+      std::string_view r = result == smsx::Error::kNone ? "ok" : error_name(result);
+      slot = &registry.counter("smsx_requests_total", "Requests by op and result.",
+                               {{"op", op_name(op)}, {"result", r}});
+    }
+    return *slot;
+  }
+};
+
+Server::Server(ServerParts parts)
+    : parts_(std::move(parts)),
+      config_(parts_.config),
+      engine_(*parts_.engine),
+      wal_(*parts_.wal),
+      parser_(config_.limits.frame_bytes_max),
+      metrics_(std::make_unique<Metrics>()) {
+  snapshots_ = std::make_unique<persistence::SnapshotStore>(*parts_.env, parts_.snapshot_dir,
+                                                            parts_.wal_dir);
+}
+
+Server::~Server() = default;
+
+std::string Server::start(uv_loop_t* loop) {
+  loop_ = loop;
+  std::string error;
+  listener_.data = this;
+  if (bind_listener(
+          loop, &listener_, config_.listen,
+          [](uv_stream_t* l, int status) {
+            server_of(reinterpret_cast<uv_handle_t*>(l))->on_connection(l, status);
+          },
+          &error) != 0) {
+    return error;
+  }
+  if (config_.metrics_listen) {
+    metrics_listener_.data = this;
+    if (bind_listener(
+            loop, &metrics_listener_, *config_.metrics_listen,
+            [](uv_stream_t* l, int status) {
+              server_of(reinterpret_cast<uv_handle_t*>(l))->on_metrics_connection(l, status);
+            },
+            &error) != 0) {
+      return error;
+    }
+    metrics_enabled_ = true;
+  }
+  uv_prepare_init(loop, &prepare_);
+  prepare_.data = this;
+  uv_prepare_start(&prepare_, [](uv_prepare_t* p) {
+    server_of(reinterpret_cast<uv_handle_t*>(p))->before_poll();
+  });
+  uv_timer_init(loop, &tick_timer_);
+  tick_timer_.data = this;
+  for (auto [sig, handle] : {std::pair{SIGINT, &sigint_}, std::pair{SIGTERM, &sigterm_}}) {
+    uv_signal_init(loop, handle);
+    handle->data = this;
+    uv_signal_start(
+        handle,
+        [](uv_signal_t* h, int s) { server_of(reinterpret_cast<uv_handle_t*>(h))->on_signal(s); },
+        sig);
+  }
+  uv_signal_init(loop, &sigchld_);
+  sigchld_.data = this;
+  uv_signal_start(
+      &sigchld_,
+      [](uv_signal_t* h, int) {
+        auto* s = server_of(reinterpret_cast<uv_handle_t*>(h));
+        int status = 0;
+        if (s->snapshot_child_ != 0) {
+          pid_t pid = waitpid(s->snapshot_child_, &status, WNOHANG);
+          if (pid == s->snapshot_child_)
+            s->on_snapshot_child_exit(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+      },
+      SIGCHLD);
+  schedule_tick();
+  return "";
+}
+
+void Server::run() { uv_run(loop_, UV_RUN_DEFAULT); }
+
+uint64_t Server::stamp_now_ms() {
+  last_stamp_ms_ = std::max({last_stamp_ms_, wall_ms(), engine_.now_ms()});
+  return last_stamp_ms_;
+}
+
+void Server::on_connection(uv_stream_t* listener, int status) {
+  if (status < 0) {
+    log_warn("accept failed: %s", uv_strerror(status));
+    return;
+  }
+  auto* c = new Connection(this, next_connection_id_++, config_.limits.frame_bytes_max);
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+             [](uv_handle_t* h) { delete connection_of(h); });
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->peer = peer_name(&c->tcp);
+  if (stopping_ || connections_.size() >= config_.limits.connections_max) {
+    log_warn("connection %llu from %s refused: %s", static_cast<unsigned long long>(c->id),
+             c->peer.c_str(), stopping_ ? "shutting down" : "connections_max reached");
+    c->closing = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+             [](uv_handle_t* h) { delete connection_of(h); });
+    return;
+  }
+  connections_.push_back(c);
+  metrics_->connections->set(static_cast<double>(connections_.size()));
+  log_info("connection %llu from %s", static_cast<unsigned long long>(c->id), c->peer.c_str());
+  start_reading(c);
+}
+
+void Server::on_read(Connection* c, ssize_t nread) {
+  if (nread == 0 || c->closing) return;
+  if (nread < 0) {
+    close_connection(c, nread == UV_EOF ? "closed by peer" : uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  c->framer.commit(static_cast<size_t>(nread));
+  std::string_view line;
+  for (;;) {
+    if (c->close_after_flush) break;
+    FrameStatus st = c->framer.next(&line);
+    if (st == FrameStatus::kNeedMore) break;
+    if (st == FrameStatus::kFrameTooLarge) {
+      write_error(&c->pending, "", smsx::Error::kFrameTooLarge, "line longer than frame_bytes_max");
+      ++c->replies_unsent;
+      c->close_after_flush = true;
+      mark_dirty(c);
+      log_warn("connection %llu: frame too large, closing", static_cast<unsigned long long>(c->id));
+      break;
+    }
+    handle_line(c, line);
+  }
+  if (c->close_after_flush && c->reading) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    c->reading = false;
+  }
+  check_output_limits(c);
+}
+
+void Server::check_output_limits(Connection* c) {
+  if (c->closing) return;
+  if (c->output_bytes() > config_.limits.output_bytes_max) {
+    metrics_->disconnects_slow->inc();
+    log_warn(
+        "connection %llu (%s): %zu bytes of replies unread (output_bytes_max %llu); "
+        "disconnecting",
+        static_cast<unsigned long long>(c->id), c->peer.c_str(), c->output_bytes(),
+        static_cast<unsigned long long>(config_.limits.output_bytes_max));
+    close_connection(c, "output limit");
+    return;
+  }
+  // Back-pressure: too many requests in flight or too much unsent output pauses reading.
+  bool over = c->replies_unsent >= config_.limits.requests_in_flight_max ||
+              c->output_bytes() >= kReadPauseBytes;
+  if (over && c->reading) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    c->reading = false;
+  }
+}
+
+void Server::handle_line(Connection* c, std::string_view line) {
+  arrivals_ns_.push_back(mono_ns());
+  ++c->replies_unsent;
+  mark_dirty(c);
+  ParsedRequest req;
+  ParseError perr;
+  bool parsed = parser_.parse(line, c->framer.readable_bytes_from(line), &req, &perr);
+  std::optional<OpKind> op = parsed ? std::optional<OpKind>(req.op) : perr.op;
+  smsx::Error access = access_error(c->role, op);
+  if (access != smsx::Error::kNone && !(op == OpKind::kHello)) {
+    write_error(&c->pending, parsed ? req.id : perr.id, access,
+                access == smsx::Error::kUnauthorized ? "send hello with a token first"
+                                                     : "this role may not do that");
+    if (op) metrics_->request(*op, access).inc();
+    return;
+  }
+  if (!parsed) {
+    write_parse_error(&c->pending, perr);
+    if (op) metrics_->request(*op, perr.code).inc();
+    return;
+  }
+  switch (req.op) {
+    case OpKind::kHello:
+      handle_hello(c, req);
+      return;
+    case OpKind::kSubscribe:
+      c->subscriptions |= req.events;
+      write_ok_reply(&c->pending, req.id);
+      metrics_->request(req.op, smsx::Error::kNone).inc();
+      return;
+    case OpKind::kSnapshot:
+      handle_snapshot(c, req.id);
+      return;
+    case OpKind::kPromote:
+    case OpKind::kReplicate:
+      write_error(&c->pending, req.id, smsx::Error::kBadRequest, "this node is not a standby");
+      metrics_->request(req.op, smsx::Error::kBadRequest).inc();
+      return;
+    default:
+      handle_engine_op(c, req);
+  }
+}
+
+void Server::handle_hello(Connection* c, const ParsedRequest& req) {
+  const GatewayConfig* found = nullptr;
+  for (const GatewayConfig& g : parts_.gateways) {
+    if (tokens_equal(req.token, g.token)) found = &g;  // no early exit: constant time
+  }
+  if (found == nullptr) {
+    ++c->auth_failures;
+    metrics_->auth_failures->inc();
+    metrics_->request(OpKind::kHello, smsx::Error::kUnauthorized).inc();
+    log_warn("connection %llu (%s): hello with an unknown token (%u of %llu)",
+             static_cast<unsigned long long>(c->id), c->peer.c_str(), c->auth_failures,
+             static_cast<unsigned long long>(config_.limits.auth_failures_max));
+    write_error(&c->pending, req.id, smsx::Error::kUnauthorized, "unknown token");
+    if (c->auth_failures >= config_.limits.auth_failures_max) c->close_after_flush = true;
+    return;
+  }
+  c->role = found->role;
+  c->gateway = found;
+  log_info("connection %llu (%s): hello as %s (%s)", static_cast<unsigned long long>(c->id),
+           c->peer.c_str(), found->name.c_str(), std::string(role_name(found->role)).c_str());
+  write_hello_reply(&c->pending, req.id, found->role, 1, wal_.durable_lsn(), true);
+  metrics_->request(OpKind::kHello, smsx::Error::kNone).inc();
+}
+
+void Server::handle_engine_op(Connection* c, ParsedRequest& req) {
+  Command& cmd = req.command;
+  cmd.now_ms = stamp_now_ms();
+  cmd.actor = c->gateway->name;
+  if (needs_id(req.op)) cmd.key = make_request_key(c->gateway->name, req.id);
+  Reply reply;
+  apply_logged(cmd, &reply);
+  if (req.op == OpKind::kStats) {
+    uint64_t lsn = wal_.durable_lsn();
+    uint64_t conns = connections_.size();
+    ExtraField extra[] = {
+        {"lsn", lsn}, {"connections", conns}, {"epoch", uint64_t{1}}, {"primary", true}};
+    write_reply(&c->pending, req.id, cmd, reply, extra);
+  } else {
+    write_reply(&c->pending, req.id, cmd, reply);
+  }
+  metrics_->request(req.op, reply.error).inc();
+  publish_events();
+}
+
+// Applies a command and, when it changed state, adds its record to the WAL batch.
+void Server::apply_logged(const Command& command, Reply* reply) {
+  events_.clear();
+  *reply = engine_.apply(command, &events_);
+  if (!reply->changed) return;
+  uint8_t type = persistence::encode_command(command, *reply, &record_);
+  persistence::Status st = wal_.append(type, record_);
+  if (!st.ok()) {
+    log_error("WAL append failed: %s; stopping so that nothing unlogged is acknowledged",
+              st.to_string().c_str());
+    std::_Exit(kWalFailureExit);
+  }
+  ++records_since_snapshot_;
+  bytes_since_snapshot_ += record_.size() + persistence::kRecordHeaderBytes;
+}
+
+void Server::publish_events() {
+  for (const Event& e : events_) {
+    EventSet bit = event_bit(e.kind);
+    for (Connection* s : connections_) {
+      if ((s->subscriptions & bit) == 0 || s->closing) continue;
+      write_event(&s->pending, e);
+      mark_dirty(s);
+    }
+  }
+  events_.clear();
+}
+
+void Server::mark_dirty(Connection* c) {
+  if (c->dirty) return;
+  c->dirty = true;
+  dirty_.push_back(c);
+}
+
+// Right before the loop polls: make the batch durable, then release the output it covers.
+void Server::before_poll() {
+  if (wal_.pending_bytes() > 0) {
+    uint64_t t0 = mono_ns();
+    persistence::Status st = wal_.commit();
+    if (!st.ok()) {
+      // Replies for this batch were promised to nobody yet; they must never be sent.
+      log_error("WAL commit failed: %s; stopping so that nothing undurable is acknowledged",
+                st.to_string().c_str());
+      std::_Exit(kWalFailureExit);
+    }
+    metrics_->fsync->observe(static_cast<double>(mono_ns() - t0) / 1e9);
+    metrics_->lsn->set(static_cast<double>(wal_.durable_lsn()));
+  }
+  uint64_t now = mono_ns();
+  for (uint64_t t : arrivals_ns_) metrics_->latency->observe(static_cast<double>(now - t) / 1e9);
+  arrivals_ns_.clear();
+  std::vector<Connection*> dirty;
+  dirty.swap(dirty_);
+  for (Connection* c : dirty) {
+    c->dirty = false;
+    if (!c->closing) flush(c);
+  }
+  metrics_->active_orders->set(static_cast<double>(engine_.stats().active_orders));
+  maybe_snapshot();
+  if (!stopping_) schedule_tick();
+  finish_shutdown_if_idle();
+}
+
+void Server::flush(Connection* c) {
+  if (c->write_active || c->closing) return;
+  if (c->pending.empty()) {
+    if (c->close_after_flush) close_connection(c, "closed after its last reply");
+    return;
+  }
+  c->writing.swap(c->pending);
+  c->pending.clear();
+  c->replies_writing = c->replies_unsent;
+  c->write_active = true;
+  c->write_req.data = c;
+  uv_buf_t buf = uv_buf_init(c->writing.data(), static_cast<unsigned>(c->writing.size()));
+  int rc = uv_write(&c->write_req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
+                    [](uv_write_t* req, int status) {
+                      auto* conn = static_cast<Connection*>(req->data);
+                      conn->server->on_write_done(conn, status);
+                    });
+  if (rc != 0) {
+    c->write_active = false;
+    close_connection(c, uv_strerror(rc));
+  }
+}
+
+void Server::on_write_done(Connection* c, int status) {
+  c->write_active = false;
+  c->writing.clear();
+  c->replies_unsent -= std::min(c->replies_unsent, c->replies_writing);
+  c->replies_writing = 0;
+  if (c->closing) return;
+  if (status < 0) {
+    close_connection(c, uv_strerror(status));
+    return;
+  }
+  // Output that arrived meanwhile may belong to records not yet committed: it goes out
+  // from before_poll(), after the commit, never from here.
+  if (!c->pending.empty() || c->close_after_flush) {
+    mark_dirty(c);
+    return;
+  }
+  if (!c->reading && !c->close_after_flush && !stopping_) start_reading(c);
+  finish_shutdown_if_idle();
+}
+
+void Server::close_connection(Connection* c, const char* reason) {
+  if (c->closing) return;
+  c->closing = true;
+  log_info("connection %llu (%s) closed: %s", static_cast<unsigned long long>(c->id),
+           c->peer.c_str(), reason);
+  connections_.erase(std::find(connections_.begin(), connections_.end(), c));
+  metrics_->connections->set(static_cast<double>(connections_.size()));
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
+    Connection* conn = connection_of(h);
+    conn->server->on_closed(conn);
+  });
+}
+
+void Server::on_closed(Connection* c) {
+  auto it = std::find(dirty_.begin(), dirty_.end(), c);
+  if (it != dirty_.end()) dirty_.erase(it);
+  delete c;
+  finish_shutdown_if_idle();
+}
+
+void Server::schedule_tick() {
+  if (tick_more_due_) {
+    uv_timer_start(
+        &tick_timer_,
+        [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_tick_timer(); }, 0, 0);
+    return;
+  }
+  std::optional<uint64_t> wake = engine_.next_wake_ms();
+  if (!wake) {
+    uv_timer_stop(&tick_timer_);
+    return;
+  }
+  uint64_t now = std::max(wall_ms(), engine_.now_ms());
+  uint64_t delay = *wake > now ? *wake - now : 0;
+  uv_timer_start(
+      &tick_timer_,
+      [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_tick_timer(); }, delay,
+      0);
+}
+
+void Server::on_tick_timer() {
+  Command tick;
+  tick.op = Op::kTick;
+  tick.now_ms = stamp_now_ms();
+  tick.max_expired = static_cast<uint32_t>(config_.expiries_per_tick_max);
+  Reply reply;
+  apply_logged(tick, &reply);
+  tick_more_due_ = reply.more_due;
+  if (reply.changed) metrics_->evictions_ticks->inc();
+  metrics_->expiries->inc(reply.expired.size());
+  publish_events();
+  // The next tick is scheduled after the commit, in before_poll().
+}
+
+void Server::handle_snapshot(Connection* c, std::string_view id) {
+  if (snapshot_child_ != 0) {
+    write_error(&c->pending, id, smsx::Error::kOverloaded, "a snapshot is already being written");
+    metrics_->request(OpKind::kSnapshot, smsx::Error::kOverloaded).inc();
+    return;
+  }
+  // The snapshot covers everything applied so far: commit first so that its LSN is durable.
+  if (wal_.pending_bytes() > 0) before_poll();
+  start_snapshot();
+  if (snapshot_child_ == 0) {
+    write_error(&c->pending, id, smsx::Error::kOverloaded,
+                "could not start the snapshot (see log)");
+    metrics_->request(OpKind::kSnapshot, smsx::Error::kOverloaded).inc();
+    return;
+  }
+  write_snapshot_reply(
+      &c->pending, id, snapshot_child_lsn_,
+      parts_.snapshot_dir + "/" + persistence::snapshot_file_name(snapshot_child_lsn_));
+  metrics_->request(OpKind::kSnapshot, smsx::Error::kNone).inc();
+  mark_dirty(c);
+}
+
+void Server::maybe_snapshot() {
+  if (snapshot_child_ != 0 || stopping_) return;
+  const auto& every = config_.snapshot;  // 0 = never by that measure
+  if ((every.every_records != 0 && records_since_snapshot_ >= every.every_records) ||
+      (every.every_bytes != 0 && bytes_since_snapshot_ >= every.every_bytes)) {
+    start_snapshot();
+  }
+}
+
+// The snapshot is written by a forked child: it sees the engine frozen at this instant
+// (copy-on-write) while the parent keeps serving. The child only serializes and writes.
+void Server::start_snapshot() {
+  SMSX_ASSERT(wal_.pending_bytes() == 0);
+  uint64_t lsn = wal_.durable_lsn();
+  uint64_t t0 = mono_ns();
+  pid_t pid = fork();
+  if (pid < 0) {
+    log_error("snapshot: fork failed: %s", strerror(errno));
+    return;
+  }
+  if (pid == 0) {
+    persistence::SnapshotInfo info;
+    persistence::Status st =
+        persistence::take_snapshot(*parts_.env, parts_.wal_dir, parts_.snapshot_dir, engine_, lsn,
+                                   /*prune=*/false, &info);
+    if (!st.ok())
+      log_error("snapshot at LSN %llu: %s", static_cast<unsigned long long>(lsn),
+                st.to_string().c_str());
+    std::_Exit(st.ok() ? 0 : 1);
+  }
+  snapshot_child_ = pid;
+  snapshot_child_lsn_ = lsn;
+  records_since_snapshot_ = 0;
+  bytes_since_snapshot_ = 0;
+  log_info("snapshot at LSN %llu started (pid %d, fork took %.2f ms)",
+           static_cast<unsigned long long>(lsn), pid, static_cast<double>(mono_ns() - t0) / 1e6);
+}
+
+void Server::on_snapshot_child_exit(int64_t exit_status) {
+  uint64_t lsn = snapshot_child_lsn_;
+  snapshot_child_ = 0;
+  if (exit_status != 0) {
+    log_error("snapshot at LSN %llu failed (child exit %lld); the WAL still has everything",
+              static_cast<unsigned long long>(lsn), static_cast<long long>(exit_status));
+    return;
+  }
+  uint64_t verified = 0;
+  std::string path = parts_.snapshot_dir + "/" + persistence::snapshot_file_name(lsn);
+  persistence::Status st = snapshots_->verify(path, &verified);
+  if (!st.ok() || verified != lsn) {
+    log_error("snapshot %s does not verify: %s", path.c_str(), st.to_string().c_str());
+    return;
+  }
+  std::vector<std::string> deleted;
+  st = snapshots_->prune(&deleted);
+  log_info("snapshot at LSN %llu written to %s; %zu old files deleted%s",
+           static_cast<unsigned long long>(lsn), path.c_str(), deleted.size(),
+           st.ok() ? "" : " (prune failed, see next line)");
+  if (!st.ok()) log_warn("prune: %s", st.to_string().c_str());
+}
+
+void Server::on_metrics_connection(uv_stream_t* listener, int status) {
+  if (status < 0) return;
+  struct HttpConn {
+    uv_tcp_t tcp{};
+    uv_write_t write{};
+    std::string in, out;
+    Server* server = nullptr;
+  };
+  auto* h = new HttpConn;
+  h->server = this;
+  uv_tcp_init(loop_, &h->tcp);
+  h->tcp.data = h;
+  auto close = [](HttpConn* conn) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp),
+             [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
+  };
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&h->tcp)) != 0) {
+    close(h);
+    return;
+  }
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&h->tcp),
+      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+        auto* conn = static_cast<HttpConn*>(handle->data);
+        size_t at = conn->in.size();
+        conn->in.resize(at + 4096);
+        *buf = uv_buf_init(conn->in.data() + at, 4096);
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+        auto* conn = static_cast<HttpConn*>(s->data);
+        auto done = [](HttpConn* cn) {
+          uv_close(reinterpret_cast<uv_handle_t*>(&cn->tcp),
+                   [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
+        };
+        if (nread < 0) {
+          done(conn);
+          return;
+        }
+        conn->in.resize(conn->in.size() - 4096 + static_cast<size_t>(nread));
+        HttpRequestKind kind = classify_http_request(conn->in);
+        if (kind == HttpRequestKind::kIncomplete) return;
+        uv_read_stop(s);
+        Server* srv = conn->server;
+        srv->metrics_->active_orders->set(static_cast<double>(srv->engine_.stats().active_orders));
+        write_http_response(kind, srv->metrics_->registry, &conn->out);
+        conn->write.data = conn;
+        uv_buf_t buf = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
+        uv_write(&conn->write, s, &buf, 1, [](uv_write_t* req, int) {
+          auto* cn = static_cast<HttpConn*>(req->data);
+          uv_close(reinterpret_cast<uv_handle_t*>(&cn->tcp),
+                   [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
+        });
+      });
+}
+
+void Server::on_signal(int signum) {
+  log_info("%s: stopping: no new connections, answering what is in flight",
+           signum == SIGINT ? "SIGINT" : "SIGTERM");
+  begin_shutdown();
+}
+
+void Server::begin_shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  if (metrics_enabled_) uv_close(reinterpret_cast<uv_handle_t*>(&metrics_listener_), nullptr);
+  uv_timer_stop(&tick_timer_);
+  for (Connection* c : connections_) {
+    if (c->reading) {
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+      c->reading = false;
+    }
+    c->close_after_flush = true;
+    mark_dirty(c);
+  }
+  // before_poll() commits and flushes; connections close once their output is written.
+}
+
+void Server::finish_shutdown_if_idle() {
+  if (!stopping_ || !connections_.empty() || snapshot_child_ != 0) return;
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&prepare_))) return;
+  SMSX_ASSERT(wal_.pending_bytes() == 0);
+  log_info("all connections closed; WAL durable to LSN %llu",
+           static_cast<unsigned long long>(wal_.durable_lsn()));
+  for (uv_handle_t* h :
+       {reinterpret_cast<uv_handle_t*>(&prepare_), reinterpret_cast<uv_handle_t*>(&tick_timer_),
+        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
+        reinterpret_cast<uv_handle_t*>(&sigchld_)}) {
+    uv_close(h, nullptr);
+  }
+}
+
+}  // namespace smsx::net

@@ -1,0 +1,120 @@
+// smsxd's loop: accept gateways, frame, parse, authorize, stamp, apply, log, commit, reply.
+//
+// One libuv loop on one thread owns everything here, the engine included. One iteration:
+// read callbacks parse and apply every complete request (replies go to each connection's
+// pending output, WAL records to the writer's batch); then, in the prepare phase right
+// before the loop polls again, the whole batch is written and fdatasynced once (group
+// commit) and only then is each connection's output written, one write per connection.
+// Nothing is acknowledged before it is durable; if the WAL cannot be written the server
+// stops at once (exit status 3) rather than acknowledge, or even show, what is not durable:
+// a restart recovers every acknowledged change.
+//
+// Time: each command is stamped with the wall clock, never going backwards. Expiries: one
+// uv timer sleeps until the engine's next wake-up and then applies a tick; when a tick
+// stops early (expiries_per_tick_max) the next one runs on the next iteration, after the
+// requests that arrived meanwhile, so a storm never stalls the loop.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "net/config.h"
+#include "net/connection.h"
+#include "net/metrics.h"
+#include "net/request_parser.h"
+#include "persistence/env.h"
+#include "persistence/snapshot_store.h"
+#include "persistence/wal_writer.h"
+
+namespace smsx::net {
+
+struct ServerParts {
+  Config config;
+  std::vector<GatewayConfig> gateways;  // from the config or the generated gateways file
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<persistence::WalWriter> wal;
+  persistence::Env* env = nullptr;
+  std::string wal_dir, snapshot_dir;
+  uint64_t snapshot_lsn = 0;  // LSN of the snapshot recovery started from (0: none)
+};
+
+class Server {
+ public:
+  explicit Server(ServerParts parts);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds the listeners on `loop`; an error message, or empty on success.
+  std::string start(uv_loop_t* loop);
+  // Runs until SIGINT/SIGTERM, then stops accepting, commits and answers what is in
+  // flight, closes every connection and returns.
+  void run();
+
+  // Callbacks from libuv (public for the C trampolines in server.cc).
+  void on_connection(uv_stream_t* listener, int status);
+  void on_read(Connection* c, ssize_t nread);
+  void on_write_done(Connection* c, int status);
+  void on_closed(Connection* c);
+  void before_poll();
+  void on_tick_timer();
+  void on_signal(int signum);
+  void on_snapshot_child_exit(int64_t exit_status);
+  void on_metrics_connection(uv_stream_t* listener, int status);
+
+ private:
+  struct Metrics;
+
+  void handle_line(Connection* c, std::string_view line);
+  void handle_hello(Connection* c, const ParsedRequest& req);
+  void handle_engine_op(Connection* c, ParsedRequest& req);
+  void handle_snapshot(Connection* c, std::string_view id);
+  void apply_logged(const Command& command, Reply* reply);
+  void publish_events();
+  void mark_dirty(Connection* c);
+  void flush(Connection* c);
+  void close_connection(Connection* c, const char* reason);
+  void check_output_limits(Connection* c);
+  void schedule_tick();
+  uint64_t stamp_now_ms();
+  void maybe_snapshot();
+  void start_snapshot();
+  void begin_shutdown();
+  void finish_shutdown_if_idle();
+
+  ServerParts parts_;
+  const Config& config_;
+  Engine& engine_;
+  persistence::WalWriter& wal_;
+  std::unique_ptr<persistence::SnapshotStore> snapshots_;
+  uv_loop_t* loop_ = nullptr;
+  uv_tcp_t listener_{};
+  uv_tcp_t metrics_listener_{};
+  bool metrics_enabled_ = false;
+  uv_prepare_t prepare_{};
+  uv_timer_t tick_timer_{};
+  uv_signal_t sigint_{}, sigterm_{};
+  uv_signal_t sigchld_{};
+  RequestParser parser_;
+  std::vector<Connection*> connections_;
+  std::vector<Connection*> dirty_;
+  std::vector<Event> events_;
+  std::vector<uint8_t> record_;
+  std::unique_ptr<Metrics> metrics_;
+  uint64_t next_connection_id_ = 1;
+  uint64_t last_stamp_ms_ = 0;
+  bool tick_more_due_ = false;
+  bool stopping_ = false;
+  int snapshot_child_ = 0;  // pid of a snapshot being written, 0 if none
+  uint64_t snapshot_child_lsn_ = 0;
+  uint64_t records_since_snapshot_ = 0;
+  uint64_t bytes_since_snapshot_ = 0;
+  std::vector<uint64_t> arrivals_ns_;  // requests answered this iteration, for latency
+};
+
+}  // namespace smsx::net

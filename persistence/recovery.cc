@@ -1,0 +1,163 @@
+#include "persistence/recovery.h"
+
+#include <chrono>
+
+#include "core/byte_io.h"
+#include "persistence/command_codec.h"
+#include "persistence/file_names.h"
+#include "persistence/snapshot_store.h"
+#include "persistence/wal_format.h"
+
+namespace smsx::persistence {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Hands the engine's bytes to a snapshot file; keeps the first error.
+class SnapshotSink final : public ByteSink {
+ public:
+  explicit SnapshotSink(SnapshotWriter& writer) : writer_(writer) {}
+  bool write(std::span<const uint8_t> bytes) override {
+    status_ = writer_.append(bytes);
+    return status_.ok();
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  SnapshotWriter& writer_;
+  Status status_;
+};
+
+// The snapshots older than `below_lsn`, newest first, that verify and load. A snapshot whose
+// checksum is right but whose body the engine refuses (another format version, or a bug)
+// is skipped like a corrupt one: the older snapshot and a longer replay give the same state.
+Status load_older_snapshot(Env& env, const SnapshotStore& store, const std::string& snapshot_dir,
+                           uint64_t below_lsn, const EngineConfig& config,
+                           std::unique_ptr<Engine>* engine, RecoveryInfo* info) {
+  std::vector<NamedFile> snapshots;
+  PERSIST_RETURN_IF_ERROR(list_snapshots(env, snapshot_dir, &snapshots));
+  std::vector<uint8_t> bytes;
+  for (auto it = snapshots.rbegin(); it != snapshots.rend(); ++it) {
+    if (it->lsn >= below_lsn) continue;
+    uint64_t lsn = 0;
+    Status status = store.verify(it->path, &lsn);
+    if (status.ok()) status = env.read_file(it->path, &bytes);
+    if (!status.ok()) {
+      info->skipped_snapshots.push_back(it->path + ": " + status.to_string());
+      continue;
+    }
+    std::string error;
+    *engine =
+        Engine::load(std::span<const uint8_t>(bytes).subspan(kSnapshotHeaderBytes), config, &error);
+    if (*engine == nullptr) {
+      info->skipped_snapshots.push_back(it->path + ": " + error);
+      continue;
+    }
+    info->snapshot_lsn = lsn;
+    info->snapshot_path = it->path;
+    return Status();
+  }
+  std::string message = "no snapshot loads:";
+  for (const std::string& skipped : info->skipped_snapshots) message += " [" + skipped + "]";
+  return Status::corruption(message);
+}
+
+Status load_snapshot(Env& env, const std::string& wal_dir, const std::string& snapshot_dir,
+                     const EngineConfig& config, std::unique_ptr<Engine>* engine,
+                     RecoveryInfo* info) {
+  const SnapshotStore store(env, snapshot_dir, wal_dir);
+  LoadedSnapshot loaded;
+  Status status = store.load_newest_valid(&loaded);
+  info->skipped_snapshots = loaded.corrupt;
+  PERSIST_RETURN_IF_ERROR(status);
+  if (!loaded.found) {  // a new data folder: replay the WAL from LSN 1
+    *engine = std::make_unique<Engine>(config);
+    return Status();
+  }
+  std::string error;
+  *engine = Engine::load(loaded.body(), config, &error);
+  if (*engine != nullptr) {
+    info->snapshot_lsn = loaded.lsn;
+    info->snapshot_path = loaded.path;
+    return Status();
+  }
+  info->skipped_snapshots.push_back(loaded.path + ": " + error);
+  return load_older_snapshot(env, store, snapshot_dir, loaded.lsn, config, engine, info);
+}
+
+// The segment holding `lsn`, for error messages.
+std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
+  std::vector<NamedFile> segments;
+  if (!list_segments(env, wal_dir, &segments).ok()) return wal_dir;
+  std::string path = wal_dir;
+  for (const NamedFile& segment : segments) {
+    if (segment.lsn <= lsn) path = segment.path;
+  }
+  return path;
+}
+
+Status replay(Env& env, const std::string& wal_dir, Engine& engine, RecoveryInfo* info) {
+  WalReader reader(env, wal_dir, is_command_type);
+  PERSIST_RETURN_IF_ERROR(reader.seek(info->snapshot_lsn + 1));
+  WalRecord record;
+  DecodedCommand decoded;
+  while (reader.next(&record)) {
+    Status status = decode_command(record, &decoded);
+    if (!status.ok()) {
+      return Status::corruption(segment_of(env, wal_dir, record.lsn) + ": " + status.message());
+    }
+    // The payload (viewed by `decoded`) stays valid until the next call to next().
+    const Reply reply = engine.apply(decoded.command, nullptr);
+    if (!reply.changed) {
+      return Status::corruption(
+          segment_of(env, wal_dir, record.lsn) + ": LSN " + std::to_string(record.lsn) +
+          " was logged as a change but " + "replaying it changes nothing (" +
+          std::string(error_name(reply.error)) + "): the log does not continue this state");
+    }
+    ++info->records_replayed;
+  }
+  PERSIST_RETURN_IF_ERROR(reader.status());
+  info->last_lsn = reader.last_lsn();
+  info->torn_tail = reader.torn_tail();
+  return Status();
+}
+
+}  // namespace
+
+Status recover(Env& env, const std::string& wal_dir, const std::string& snapshot_dir,
+               const EngineConfig& config, std::unique_ptr<Engine>* engine, RecoveryInfo* info) {
+  const Clock::time_point start = Clock::now();
+  *info = RecoveryInfo();
+  std::unique_ptr<Engine> recovered;
+  PERSIST_RETURN_IF_ERROR(load_snapshot(env, wal_dir, snapshot_dir, config, &recovered, info));
+  info->snapshot_ms = ms_since(start);
+  const Clock::time_point replay_start = Clock::now();
+  PERSIST_RETURN_IF_ERROR(replay(env, wal_dir, *recovered, info));
+  info->replay_ms = ms_since(replay_start);
+  info->elapsed_ms = ms_since(start);
+  *engine = std::move(recovered);
+  return Status();
+}
+
+Status take_snapshot(Env& env, const std::string& wal_dir, const std::string& snapshot_dir,
+                     const Engine& engine, uint64_t lsn, bool prune, SnapshotInfo* info) {
+  const Clock::time_point start = Clock::now();
+  *info = SnapshotInfo();
+  const SnapshotStore store(env, snapshot_dir, wal_dir);
+  std::unique_ptr<SnapshotWriter> writer;
+  PERSIST_RETURN_IF_ERROR(store.begin(lsn, &writer));
+  SnapshotSink sink(*writer);
+  if (!engine.save(sink)) return sink.status();  // the writer deletes its temporary file
+  PERSIST_RETURN_IF_ERROR(writer->finish());
+  info->path = writer->path();
+  info->body_bytes = writer->body_bytes();
+  info->write_ms = ms_since(start);
+  if (prune) PERSIST_RETURN_IF_ERROR(store.prune(&info->deleted));
+  return Status();
+}
+
+}  // namespace smsx::persistence

@@ -1,0 +1,102 @@
+// /metrics over HTTP, and a start with no configuration at all.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/e2e/smsxd_util.h"
+
+namespace smsx::e2e {
+namespace {
+
+std::string http_get(uint16_t port, const std::string& path) {
+  Client c(port);
+  c.send_raw("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  std::string all;
+  while (auto line = c.read_line()) all += *line + "\n";
+  return all;
+}
+
+TEST(Metrics, ScrapedAndParsedAsPrometheusText) {
+  SmsxdProcess server;
+  ASSERT_NO_FATAL_FAILURE(server.start());
+  Client adm(server.port());
+  ASSERT_TRUE(adm.hello(kAdminToken));
+  ASSERT_TRUE(is_ok(adm.call(request("stats", {}))));
+  std::string body = http_get(server.metrics_port(), "/metrics");
+  ASSERT_NE(body.find("200 OK"), std::string::npos) << body;
+  std::istringstream lines(body.substr(body.find("\r\n\r\n") + 4));
+  std::string line;
+  int samples = 0;
+  bool saw_stats = false, saw_latency = false, saw_fsync = false;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    char* end = nullptr;
+    std::strtod(line.c_str() + space + 1, &end);
+    EXPECT_EQ(*end, '\0') << "value is not a number: " << line;
+    ++samples;
+    saw_stats |= line.find("smsx_requests_total{op=\"stats\",result=\"ok\"} 1") == 0;
+    saw_latency |= line.find("smsx_request_latency_seconds_count") == 0;
+    saw_fsync |= line.find("smsx_wal_commit_seconds_bucket") == 0;
+  }
+  EXPECT_GT(samples, 10);
+  EXPECT_TRUE(saw_stats) << body;
+  EXPECT_TRUE(saw_latency);
+  EXPECT_TRUE(saw_fsync);
+  EXPECT_NE(http_get(server.metrics_port(), "/nope").find("404"), std::string::npos);
+}
+
+TEST(Configuration, NoConfigurationAtAllGeneratesTokensAndServes) {
+  char tmpl[] = "/tmp/smsx-noconf-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  uint16_t port = free_port(), mport = free_port();
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(dir.c_str()) != 0) _exit(126);
+    std::string listen = "127.0.0.1:" + std::to_string(port);
+    std::string metrics = "127.0.0.1:" + std::to_string(mport);
+    // Only the ports are given, so that parallel tests do not collide on 7700.
+    execl(SMSXD_PATH, "smsxd", "--listen", listen.c_str(), "--metrics_listen", metrics.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string gateways = dir + "/smsx-data/gateways.toml";
+  bool up = false;
+  for (int i = 0; i < 1000 && !up; ++i) {
+    Client probe(port, std::chrono::milliseconds(100));
+    up = probe.connected();
+    if (!up) usleep(20'000);  // polling for the port, not synchronising with a sleep
+  }
+  ASSERT_TRUE(up);
+  struct stat st {};
+  ASSERT_EQ(stat(gateways.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(gateways);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string s = text.str();
+  size_t at = s.find("role = \"admin\"");
+  ASSERT_NE(at, std::string::npos) << s;
+  size_t tok = s.find("token = \"", at);
+  std::string token = s.substr(tok + 9, s.find('"', tok + 9) - tok - 9);
+  Client adm(port);
+  EXPECT_TRUE(adm.hello(token.c_str()));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace smsx::e2e
