@@ -1,0 +1,53 @@
+#include "tools/load/report.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+namespace smsx::load {
+namespace {
+
+TEST(Report, OkPlusErrorsIsSent) {
+  Report r;
+  r.sent = 10;
+  for (int i = 0; i < 7; ++i) r.add_ok(1000 * (i + 1));
+  r.add_error("NO_NUMBERS", 5000);
+  r.add_error("NO_NUMBERS", 6000);
+  r.add_error("CHECK_FAILED", 7000);
+  EXPECT_EQ(r.ok, 7u);
+  EXPECT_EQ(r.error_count(), 3u);
+  EXPECT_EQ(r.answered(), 10u);
+  EXPECT_EQ(r.latency.count(), 10u);
+  EXPECT_TRUE(r.consistent());
+  r.sent = 11;  // one request never answered
+  EXPECT_FALSE(r.consistent());
+}
+
+TEST(Report, JsonHasEveryFigure) {
+  Report r;
+  r.mode = "closed";
+  r.connections = 2;
+  r.pipeline = 8;
+  r.mix = "place=1";
+  r.seconds = 2;
+  r.sent = 4;
+  r.add_ok(1000);
+  r.add_ok(2000);
+  r.add_ok(3000);
+  r.add_error("NO_BALANCE", 4000);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string json = r.to_json();
+  ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
+  EXPECT_EQ(int64_t(doc["requests"]), 4);
+  EXPECT_EQ(int64_t(doc["sent"]), 4);
+  EXPECT_EQ(int64_t(doc["ok"]), 3);
+  EXPECT_EQ(int64_t(doc["errors"]["NO_BALANCE"]), 1);
+  EXPECT_DOUBLE_EQ(double(doc["throughput"]), 2.0);
+  EXPECT_NEAR(double(doc["latency_us"]["p50"]), 2.0, 0.02);
+  EXPECT_NEAR(double(doc["latency_us"]["max"]), 4.0, 0.001);
+  EXPECT_EQ(doc["send_lag_us"]["max"].get_double().error(), simdjson::SUCCESS);
+  EXPECT_NE(r.to_text().find("NO_BALANCE"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smsx::load

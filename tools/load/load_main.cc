@@ -1,0 +1,509 @@
+// smsx-load: a load generator for smsxd over the real NDJSON protocol.
+//
+// One thread, one libuv loop. `--connections N` makes N workers; each worker has three
+// connections (customer, supplier, payments) and owns its accounts exclusively, so it
+// knows their exact balances and checks every balance reply it can. Each connection keeps
+// at most `--pipeline` requests in flight. Closed loop sends as fast as replies come
+// back; open loop (`--rate`) schedules request k at start + k/rate and measures latency
+// from that intended time, so a stalled server shows up as latency, not as fewer sends.
+// See docs/benchmarks.md ("Load generator") for usage.
+#include <simdjson.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/load/load_state.h"
+#include "tools/load/mix.h"
+#include "tools/load/report.h"
+#include "tools/load/setup_client.h"
+
+namespace smsx::load {
+namespace {
+
+void start_measuring(Generator* g);
+void stop_if_done(Generator* g);
+
+bool budget_left(Generator* g) {
+  if (g->stopping) return false;
+  return g->opt.requests == 0 || g->report.sent < g->opt.requests;
+}
+
+void flush(Conn* c);
+
+// Sends while the connection of the next op has room (closed loop) or while there are
+// scheduled sends due (open loop).
+void fill(Worker* w) {
+  Generator* g = w->gen;
+  if (!g->started) return;
+  uint64_t now = 0;
+  while (budget_left(g)) {
+    if (g->opt.rate > 0 && w->scheduled.empty()) break;
+    if (!w->have_next) {
+      w->next = g->opt.mix.pick(g->rng());
+      w->have_next = true;
+    }
+    // Resolved against the worker's state now: it may have changed since the pick was
+    // made (a pick waits here while its connection is full).
+    Op op = resolve(w, w->next);
+    Conn& c = w->conns[role_of(op)];
+    if (c.dead || c.pending.size() >= g->opt.pipeline) break;
+    uint64_t intended;
+    if (g->opt.rate > 0) {
+      intended = w->scheduled.front();
+      w->scheduled.pop_front();
+      if (now == 0) now = now_ns();
+      g->report.send_lag.record(now > intended ? now - intended : 0);
+    } else {
+      if (now == 0) now = now_ns();
+      intended = now;
+    }
+    send_op(w, op, intended);
+    w->have_next = false;
+  }
+  for (Conn& c : w->conns) flush(&c);
+}
+
+void on_write(uv_write_t* req, int status) {
+  auto* wr = reinterpret_cast<WriteReq*>(req);
+  if (status != 0) std::fprintf(stderr, "smsx-load: write: %s\n", uv_strerror(status));
+  delete wr;
+}
+
+void flush(Conn* c) {
+  if (c->out.empty() || c->dead) return;
+  auto* wr = new WriteReq;
+  wr->data = std::move(c->out);
+  c->out.clear();
+  uv_buf_t buf = uv_buf_init(wr->data.data(), static_cast<unsigned>(wr->data.size()));
+  uv_write(&wr->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1, on_write);
+}
+
+void add_error(Generator* g, const std::string& code, uint64_t latency) {
+  g->report.add_error(code, latency);
+  g->interval.add_error(code, latency);
+}
+
+void add_ok(Generator* g, uint64_t latency) {
+  g->report.add_ok(latency);
+  g->interval.add_ok(latency);
+}
+
+void on_reply(Conn* c, std::string_view line) {
+  Worker* w = c->worker;
+  Generator* g = w->gen;
+  if (c->pending.empty()) {
+    std::fprintf(stderr, "smsx-load: unexpected line: %.*s\n", static_cast<int>(line.size()),
+                 line.data());
+    return;
+  }
+  Pending p = std::move(c->pending.front());
+  c->pending.pop_front();
+  uint64_t now = now_ns();
+  g->last_reply_ns = now;
+  simdjson::dom::element doc;
+  bool ok = false;
+  std::string code;
+  if (g->parser.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS) {
+    code = "BAD_REPLY";
+  } else if (doc["ok"].get_bool().get(ok) != simdjson::SUCCESS) {
+    code = "BAD_REPLY";
+  } else if (!ok) {
+    std::string_view e;
+    code = doc["error"].get_string().get(e) == simdjson::SUCCESS ? std::string(e) : "BAD_REPLY";
+  }
+  if (p.kind == Kind::kHello) {
+    if (!ok) {
+      std::fprintf(stderr, "smsx-load: hello refused: %.*s\n", static_cast<int>(line.size()),
+                   line.data());
+      std::exit(2);
+    }
+    if (++g->ready_conns == g->workers.size() * 3) start_measuring(g);
+    return;
+  }
+  uint64_t latency = now > p.intended_ns ? now - p.intended_ns : 0;
+  if (is_mutation(p.op)) --w->accounts[p.account].inflight;
+  if (!code.empty()) {
+    undo_refused(w, p);
+    add_error(g, code, latency);
+  } else if (!check_ok(w, p, doc)) {
+    add_error(g, "CHECK_FAILED", latency);
+    if (g->report.errors["CHECK_FAILED"] <= kCheckFailuresShown) {
+      std::fprintf(stderr, "smsx-load: CHECK_FAILED (%s): %.*s\n",
+                   std::string(kOpNames[static_cast<size_t>(p.op)]).c_str(),
+                   static_cast<int>(line.size()), line.data());
+    }
+  } else {
+    add_ok(g, latency);
+  }
+}
+
+void on_close(uv_handle_t*) {}
+
+void kill_conn(Conn* c, const char* why) {
+  if (c->dead) return;
+  c->dead = true;
+  Generator* g = c->worker->gen;
+  std::fprintf(stderr, "smsx-load: connection lost: %s\n", why);
+  uint64_t now = now_ns();
+  for (const Pending& p : c->pending) {
+    if (p.kind == Kind::kOp) add_error(g, "DISCONNECTED", now - p.intended_ns);
+  }
+  c->pending.clear();
+  g->stopping = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), on_close);
+}
+
+void alloc_in(uv_handle_t* h, size_t, uv_buf_t* buf) {
+  Conn* c = static_cast<Conn*>(h->data);
+  if (c->in_size == c->in.size()) c->in.resize(c->in.size() * 2);
+  *buf = uv_buf_init(c->in.data() + c->in_size, static_cast<unsigned>(c->in.size() - c->in_size));
+}
+
+void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+  Conn* c = static_cast<Conn*>(s->data);
+  if (nread < 0) {
+    kill_conn(c, uv_strerror(static_cast<int>(nread)));
+    stop_if_done(c->worker->gen);
+    return;
+  }
+  c->in_size += static_cast<size_t>(nread);
+  size_t start = 0;
+  for (size_t i = c->in_size - static_cast<size_t>(nread); i < c->in_size; ++i) {
+    if (c->in[i] != '\n') continue;
+    on_reply(c, std::string_view(c->in.data() + start, i - start));
+    start = i + 1;
+  }
+  std::memmove(c->in.data(), c->in.data() + start, c->in_size - start);
+  c->in_size -= start;
+  fill(c->worker);
+  stop_if_done(c->worker->gen);
+}
+
+void on_connect(uv_connect_t* req, int status) {
+  Conn* c = static_cast<Conn*>(req->data);
+  if (status != 0) {
+    std::fprintf(stderr, "smsx-load: connect: %s\n", uv_strerror(status));
+    std::exit(2);
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&c->tcp), alloc_in, on_read);
+  c->out = R"({"op":"hello","token":")" + c->role_token + "\"}\n";
+  Pending p;
+  p.kind = Kind::kHello;
+  c->pending.push_back(p);
+  flush(c);
+}
+
+void print_progress(Generator* g, bool final) {
+  if (g->opt.quiet) return;
+  uint64_t answered = g->interval.answered();
+  std::fprintf(
+      stderr, "%s%.1fs  %" PRIu64 " req/s  p99 %.1f us  errors %" PRIu64 "  total %" PRIu64 "\n",
+      final ? "final " : "", (now_ns() - g->start_ns) / 1e9, answered,
+      g->interval.latency.percentile(0.99) / 1000.0, g->report.error_count(), g->report.answered());
+  g->interval = Report();
+}
+
+void on_progress(uv_timer_t* t) {
+  Generator* g = static_cast<Generator*>(t->data);
+  print_progress(g, false);
+  if (g->opt.requests == 0 && now_ns() >= g->end_ns && !g->stopping) {
+    g->stopping = true;
+    // Open loop: what was due but never sent counts, with the time it waited so far.
+    uint64_t now = now_ns();
+    for (auto& w : g->workers) {
+      for (uint64_t intended : w->scheduled) {
+        ++g->report.sent;
+        add_error(g, "NOT_SENT", now - intended);
+      }
+      w->scheduled.clear();
+    }
+    stop_if_done(g);
+  }
+}
+
+// Open loop: hands out the sends that are due, round-robin over the workers.
+void on_idle(uv_idle_t* h) {
+  Generator* g = static_cast<Generator*>(h->data);
+  if (g->stopping) return;
+  uint64_t now = now_ns();
+  double interval = 1e9 / g->opt.rate;
+  uint64_t due = static_cast<uint64_t>((now - g->start_ns) / interval) + 1;
+  if (g->opt.requests) due = std::min(due, g->opt.requests);
+  for (; g->scheduled < due; ++g->scheduled) {
+    uint64_t intended = g->start_ns + static_cast<uint64_t>(g->scheduled * interval);
+    g->workers[g->scheduled % g->workers.size()]->scheduled.push_back(intended);
+  }
+  for (auto& w : g->workers) fill(w.get());
+}
+
+void start_measuring(Generator* g) {
+  g->started = true;
+  g->start_ns = now_ns();
+  g->end_ns = g->start_ns + static_cast<uint64_t>(g->opt.duration_s * 1e9);
+  uv_timer_init(g->loop, &g->progress);
+  g->progress.data = g;
+  uv_timer_start(&g->progress, on_progress, 1000, 1000);
+  if (g->opt.rate > 0) {
+    uv_idle_init(g->loop, &g->idle);
+    g->idle.data = g;
+    uv_idle_start(&g->idle, on_idle);
+  }
+  for (auto& w : g->workers) fill(w.get());
+}
+
+void stop_if_done(Generator* g) {
+  if (!g->started) return;
+  bool budget_done = g->stopping || (g->opt.requests && g->report.sent >= g->opt.requests);
+  if (!budget_done) return;
+  for (auto& w : g->workers) {
+    if (!w->scheduled.empty()) return;
+    for (Conn& c : w->conns) {
+      if (!c.pending.empty()) return;
+    }
+  }
+  g->stopping = true;
+  uv_stop(g->loop);
+}
+
+bool parse_duration(const std::string& s, double* seconds) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  std::string unit = end;
+  if (end == s.c_str() || v <= 0) return false;
+  if (unit == "ms")
+    v /= 1000;
+  else if (unit == "m")
+    v *= 60;
+  else if (unit != "s" && !unit.empty())
+    return false;
+  *seconds = v;
+  return true;
+}
+
+[[noreturn]] void usage(const std::string& error) {
+  std::fprintf(stderr,
+               "smsx-load: %s\n"
+               "usage: smsx-load [--address HOST:PORT] [--connections N] [--pipeline N]\n"
+               "  [--duration 10s | --requests N] [--rate R] [--mix place=30,sms=20,...]\n"
+               "  [--accounts N] [--numbers N] [--services N] [--pools N] [--leave-pct P]\n"
+               "  [--customer-token T] [--supplier-token T] [--payments-token T]\n"
+               "  [--admin-token T] [--json] [--quiet]\n"
+               "tokens default to $SMSX_CUSTOMER_TOKEN, $SMSX_SUPPLIER_TOKEN,\n"
+               "$SMSX_PAYMENTS_TOKEN, $SMSX_ADMIN_TOKEN\n",
+               error.c_str());
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  const char* env[4] = {"SMSX_CUSTOMER_TOKEN", "SMSX_SUPPLIER_TOKEN", "SMSX_PAYMENTS_TOKEN",
+                        "SMSX_ADMIN_TOKEN"};
+  for (int i = 0; i < 4; ++i) {
+    if (const char* v = std::getenv(env[i])) o.tokens[i] = v;
+  }
+  std::string mix_spec;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage("missing value for " + a);
+      return argv[++i];
+    };
+    auto number = [&]() -> uint64_t {
+      std::string v = value();
+      char* end = nullptr;
+      uint64_t n = std::strtoull(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0') usage(a + ": expected a number, got " + v);
+      return n;
+    };
+    if (a == "--address") {
+      std::string v = value();
+      size_t colon = v.rfind(':');
+      if (colon == std::string::npos) usage("--address: expected HOST:PORT");
+      o.host = v.substr(0, colon);
+      o.port = static_cast<uint16_t>(std::atoi(v.c_str() + colon + 1));
+    } else if (a == "--connections") {
+      o.connections = static_cast<uint32_t>(number());
+    } else if (a == "--pipeline") {
+      o.pipeline = static_cast<uint32_t>(number());
+    } else if (a == "--duration") {
+      if (!parse_duration(value(), &o.duration_s)) usage("--duration: expected like 10s");
+    } else if (a == "--requests") {
+      o.requests = number();
+    } else if (a == "--rate") {
+      o.rate = static_cast<double>(number());
+    } else if (a == "--mix") {
+      mix_spec = value();
+    } else if (a == "--accounts") {
+      o.accounts = static_cast<uint32_t>(number());
+    } else if (a == "--numbers") {
+      o.numbers = number();
+    } else if (a == "--services") {
+      o.services = static_cast<uint32_t>(number());
+    } else if (a == "--pools") {
+      o.pools = static_cast<uint32_t>(number());
+    } else if (a == "--leave-pct") {
+      o.leave_pct = static_cast<uint32_t>(number());
+    } else if (a == "--customer-token") {
+      o.tokens[0] = value();
+    } else if (a == "--supplier-token") {
+      o.tokens[1] = value();
+    } else if (a == "--payments-token") {
+      o.tokens[2] = value();
+    } else if (a == "--admin-token") {
+      o.tokens[3] = value();
+    } else if (a == "--json") {
+      o.json = true;
+    } else if (a == "--quiet") {
+      o.quiet = true;
+    } else {
+      usage("unknown flag " + a);
+    }
+  }
+  std::string error;
+  auto mix = parse_mix(mix_spec, &error);
+  if (!mix) usage(error);
+  o.mix = *mix;
+  for (int i = 0; i < 4; ++i) {
+    if (o.tokens[i].empty()) usage(std::string("no token: set ") + env[i] + " or its flag");
+  }
+  if (o.connections == 0 || o.pipeline == 0 || o.accounts == 0 || o.services == 0 || o.pools == 0 ||
+      o.numbers == 0 || o.leave_pct > 100) {
+    usage("--connections, --pipeline, --accounts, --services, --pools, --numbers must be > 0");
+  }
+  return o;
+}
+
+bool expect_ok(const std::vector<std::string>& replies, const char* what, bool allow_exists) {
+  for (const std::string& r : replies) {
+    if (r.find("\"ok\":true") != std::string::npos) continue;
+    if (allow_exists && r.find("NUMBER_EXISTS") != std::string::npos) continue;
+    std::fprintf(stderr, "smsx-load: setup (%s) failed: %s\n", what, r.c_str());
+    return false;
+  }
+  return true;
+}
+
+// Prices every (service, pool) of country "us", adds the numbers spread over the pools,
+// and deposits kDepositInitial into every account the workers own.
+bool setup(Generator* g) {
+  const Options& o = g->opt;
+  std::string error;
+  SetupClient admin, supplier, payments;
+  if (!admin.open(o.host, o.port, o.tokens[3], &error) ||
+      !supplier.open(o.host, o.port, o.tokens[1], &error) ||
+      !payments.open(o.host, o.port, o.tokens[2], &error)) {
+    std::fprintf(stderr, "smsx-load: setup: %s\n", error.c_str());
+    return false;
+  }
+  std::vector<std::string> lines, replies;
+  for (uint32_t s = 0; s < o.services; ++s) {
+    for (uint32_t p = 0; p < o.pools; ++p) {
+      lines.push_back("{\"id\":\"" + new_id(g) + "\",\"op\":\"price.set\",\"service\":\"s" +
+                      std::to_string(s) + "\",\"country\":\"us\",\"pool\":\"p" + std::to_string(p) +
+                      "\",\"price\":" + std::to_string(price_of(s)) +
+                      ",\"payout\":" + std::to_string(price_of(s) / 2) + "}");
+    }
+  }
+  if (!admin.call_all(lines, &replies, &error) || !expect_ok(replies, "price.set", false)) {
+    return false;
+  }
+  lines.clear();
+  // 15-digit numbers: "1", the run's 6-digit stamp, an 8-digit index.
+  std::string stamp = g->run_id.substr(g->run_id.size() - 6);
+  for (uint64_t n = 0; n < o.numbers; ++n) {
+    char number[32];
+    std::snprintf(number, sizeof number, "1%s%08" PRIu64, stamp.c_str(), n);
+    lines.push_back("{\"id\":\"" + new_id(g) + "\",\"op\":\"number.add\",\"number\":\"" + number +
+                    "\",\"country\":\"us\",\"operator\":\"op1\",\"pool\":\"p" +
+                    std::to_string(n % o.pools) + "\"}");
+  }
+  if (!supplier.call_all(lines, &replies, &error) || !expect_ok(replies, "number.add", true)) {
+    return false;
+  }
+  lines.clear();
+  for (auto& w : g->workers) {
+    for (Account& a : w->accounts) {
+      std::string id = new_id(g);
+      lines.push_back("{\"id\":\"" + id + "\",\"op\":\"deposit\",\"account\":" +
+                      std::to_string(a.id) + ",\"amount\":" + std::to_string(kDepositInitial) +
+                      ",\"method\":\"card\",\"ref\":\"" + id + "\"}");
+      a.available = kDepositInitial;
+    }
+  }
+  if (!payments.call_all(lines, &replies, &error) || !expect_ok(replies, "deposit", false)) {
+    return false;
+  }
+  return true;
+}
+
+int run(int argc, char** argv) {
+  Generator g;
+  g.opt = parse_options(argc, argv);
+  // A stamp unique to this run: ids, refs, accounts and numbers never collide with an
+  // earlier run against the same data folder.
+  uint64_t stamp = (static_cast<uint64_t>(std::time(nullptr)) * 1000 + getpid() % 1000) % 1000000;
+  char stamp_text[16];
+  std::snprintf(stamp_text, sizeof stamp_text, "%06" PRIu64, stamp);
+  g.run_id = std::string("L") + stamp_text;
+  g.loop = uv_default_loop();
+  uint64_t account_base = stamp * 100000;
+  uint64_t active_max = std::max<uint64_t>(1, g.opt.numbers / 2 / g.opt.connections);
+  for (uint32_t i = 0; i < g.opt.connections; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->gen = &g;
+    w->index = i;
+    w->active_max = active_max;
+    for (uint32_t a = 0; a < g.opt.accounts; ++a) {
+      Account acc;
+      acc.id = account_base + i * g.opt.accounts + a + 1;
+      w->accounts.push_back(acc);
+    }
+    g.workers.push_back(std::move(w));
+  }
+  if (!setup(&g)) return 2;
+  sockaddr_in addr{};
+  if (uv_ip4_addr(g.opt.host.c_str(), g.opt.port, &addr) != 0) usage("bad --address");
+  const int token_of_conn[3] = {0, 1, 2};
+  for (auto& w : g.workers) {
+    for (int k = 0; k < 3; ++k) {
+      Conn& c = w->conns[k];
+      c.worker = w.get();
+      c.role_token = g.opt.tokens[token_of_conn[k]];
+      uv_tcp_init(g.loop, &c.tcp);
+      c.tcp.data = &c;
+      c.connect_req.data = &c;
+      uv_tcp_connect(&c.connect_req, &c.tcp, reinterpret_cast<sockaddr*>(&addr), on_connect);
+    }
+  }
+  uv_run(g.loop, UV_RUN_DEFAULT);
+  uint64_t end = g.last_reply_ns > g.start_ns ? g.last_reply_ns : now_ns();
+  Report& r = g.report;
+  r.mode = g.opt.rate > 0 ? "open" : "closed";
+  r.connections = g.opt.connections;
+  r.pipeline = g.opt.pipeline;
+  r.rate = g.opt.rate;
+  r.mix = g.opt.mix.to_string();
+  r.seconds = (end - g.start_ns) / 1e9;
+  if (g.opt.json) {
+    std::printf("%s\n", r.to_json().c_str());
+  } else {
+    std::printf("%s", r.to_text().c_str());
+  }
+  bool bad = r.errors.count("CHECK_FAILED") || r.errors.count("DISCONNECTED") ||
+             r.errors.count("BAD_REPLY") || !r.consistent();
+  return bad ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace smsx::load
+
+int main(int argc, char** argv) { return smsx::load::run(argc, argv); }

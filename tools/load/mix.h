@@ -1,0 +1,39 @@
+// The workload mix: how often the generator picks each operation.
+//
+// A spec is "op=weight,op=weight,..." with ops from kOpNames and non-negative integer
+// weights (relative, they need not add up to 100). Ops left out of a spec weigh 0; an
+// empty spec is the default mix. A parsed Mix is immutable and picks ops from a
+// uniform random number in [0, total).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace smsx::load {
+
+enum class Op : uint8_t { kPlace, kSms, kFinish, kCancel, kDeposit, kBalance, kGet };
+inline constexpr size_t kOpCount = 7;
+inline constexpr std::array<std::string_view, kOpCount> kOpNames = {
+    "place", "sms", "finish", "cancel", "deposit", "balance", "get"};
+
+// "A realistic day": placements most, most of them get an SMS and are finished, some
+// are cancelled; balance and order reads from the web front end; a few deposits.
+inline constexpr std::string_view kDefaultMix =
+    "place=30,sms=20,finish=15,cancel=10,deposit=5,balance=10,get=10";
+
+struct Mix {
+  std::array<uint32_t, kOpCount> weights{};
+  uint64_t total = 0;
+
+  Op pick(uint64_t random) const;  // random is any 64-bit value; total must be > 0
+  std::string to_string() const;   // the canonical spec, ops in kOpNames order
+};
+
+// The mix of `spec`, or nullopt with *error set: an unknown op, a repeated op, a weight
+// that is not a decimal integer from 0 to 1,000,000, a missing '=', or all weights 0.
+std::optional<Mix> parse_mix(std::string_view spec, std::string* error);
+
+}  // namespace smsx::load

@@ -1,0 +1,43 @@
+// The load generator's report: what was sent, what came back, and how long it took.
+//
+// Every measured request ends up exactly once in `ok` or in `errors` (by code, including
+// "CHECK_FAILED" for a reply that contradicts what the generator knows, and
+// "DISCONNECTED" for a request whose connection closed before it was answered), so
+// ok + sum(errors) == sent once the run is drained. Latency is recorded for every reply.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "tools/load/latency_histogram.h"
+
+namespace smsx::load {
+
+struct Report {
+  std::string mode;  // "closed" or "open"
+  uint32_t connections = 0;
+  uint32_t pipeline = 0;
+  double rate = 0;  // offered requests/s in open loop; 0 in closed loop
+  std::string mix;
+  double seconds = 0;  // measured phase, from the first send to the last reply
+  uint64_t sent = 0;
+  uint64_t ok = 0;
+  std::map<std::string, uint64_t> errors;  // code -> count
+  LatencyHistogram latency;
+  // Open loop: actual send time minus intended send time, for the requests that were
+  // sent. Large values mean the generator (or the connection's pipeline) fell behind.
+  LatencyHistogram send_lag;
+
+  void add_ok(uint64_t latency_ns);
+  void add_error(const std::string& code, uint64_t latency_ns);
+  uint64_t error_count() const;
+  uint64_t answered() const { return ok + error_count(); }
+  bool consistent() const { return answered() == sent && latency.count() == answered(); }
+  double throughput() const { return seconds > 0 ? answered() / seconds : 0; }
+
+  std::string to_text() const;  // for people (stderr / stdout)
+  std::string to_json() const;  // one JSON object, one line
+};
+
+}  // namespace smsx::load
