@@ -170,10 +170,10 @@ void BM_ExpiryTick(benchmark::State& state) {
     auto d = std::make_unique<Driver>();
     d->price("wa", "p", 100);
     for (uint64_t n = 0; n < count; ++n) d->number(n, "p");
-    d->deposit(1, 1'000'000'000'000);
+    for (uint64_t a = 1; a <= kAccounts; ++a) d->deposit(a, 1'000'000'000);
     for (uint64_t i = 0; i < count; ++i) {
       d->now += 1;
-      d->place(1, "wa");
+      d->place(1 + i % kAccounts, "wa");
     }
     d->now += 20 * 60 * 1000 + 1;
     state.ResumeTiming();
@@ -194,10 +194,10 @@ void BM_PlaceCancelUsedPool(benchmark::State& state) {
   Driver d;
   d.price("wa", "p", 100);
   for (uint64_t n = 0; n < pool; ++n) d.number(n, "p");
-  d.deposit(1, 1'000'000'000'000);
+  for (uint64_t a = 1; a <= kAccounts; ++a) d.deposit(a, 1'000'000'000);
   // Order every number for WhatsApp; 90% get a code (used for good), 10% are cancelled.
   std::vector<uint64_t> orders;
-  for (uint64_t i = 0; i < pool; ++i) orders.push_back(d.place(1, "wa"));
+  for (uint64_t i = 0; i < pool; ++i) orders.push_back(d.place(1 + i % kAccounts, "wa"));
   for (uint64_t i = 0; i < pool; ++i) {
     if (i % 10 == 0) {
       d.target(Op::kOrderCancel, orders[i]);
