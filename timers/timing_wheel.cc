@@ -26,7 +26,6 @@ TimingWheel::TimingWheel(uint64_t now_ms) : now_ms_(now_ms) {
 void TimingWheel::cascade(size_t level, size_t slot) {
   SMSX_WHEEL_ASSERT(level > 0);
   TimerNode* head = &slots_[level * kSlotsPerLevel + slot];
-  SMSX_WHEEL_ASSERT(head->next != head);
   // Detach the whole list first; link() never targets this slot again because every node's
   // digits down to `level` now equal now_ms_'s, so it lands at a lower level.
   TimerNode* node = head->next;
@@ -38,6 +37,7 @@ void TimingWheel::cascade(size_t level, size_t slot) {
     link(node);
     node = next;
   }
+  SMSX_WHEEL_ASSERT(head->next == head);  // else advance() would cascade this slot forever
 }
 
 void TimingWheel::verify() const {

@@ -13,6 +13,10 @@
 // deadline. When now reaches the start of an occupied slot at level L > 0, its nodes cascade to
 // lower levels; a level-0 slot holds the nodes due at exactly one millisecond.
 //
+// Work per advance(): at most max_expired callbacks, plus cascades. A cascade moves a whole
+// slot, which max_expired does not bound: a level-3 slot holds 2^18 ms (~262 s) of deadlines,
+// ~2.2M nodes with 10M live 20-minute timers (pause figures in docs/benchmarks.md).
+//
 // Invariants (checked by verify()):
 // - each scheduled node is in exactly one slot, the one placement(deadline, now) gives;
 // - a level-L slot's bit is set iff its list is non-empty;
@@ -128,8 +132,10 @@ class TimingWheel {
         now_ms_ = now_ms;
         return false;
       }
+      SMSX_WHEEL_ASSERT(next.start_ms >= now_ms_);
       now_ms_ = next.start_ms;
       TimerNode* head = &slots_[next.level * kSlotsPerLevel + next.slot];
+      SMSX_WHEEL_ASSERT(head->next != head);  // its bit is set
       if (next.level > 0) {
         // Bounded by this slot's nodes; each moves to a strictly lower level.
         cascade(next.level, next.slot);

@@ -30,9 +30,9 @@ namespace smsx::timers {
 namespace {
 
 #ifdef SMSX_TEST_SANITIZED
-constexpr uint64_t kOpsPerSeed = 40'000;  // sanitized Debug builds are ~20x slower
+constexpr uint64_t kOpsPerSeed = 500'000;  // sanitized Debug builds are ~10x slower
 #else
-constexpr uint64_t kOpsPerSeed = 250'000;
+constexpr uint64_t kOpsPerSeed = 1'000'000;
 #endif
 constexpr uint64_t kSeeds[] = {1, 2, 3, 42, 1234567, 0xDEADBEEF, 20240601, 987654321};
 constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
