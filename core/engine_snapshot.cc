@@ -10,15 +10,14 @@
 //
 // A body that passes its checksum is still checked completely: bounds, references between
 // sections, and invariants 1-4 of DESIGN.md, because a loaded engine that broke them would
-// abort (or worse) later, far from the cause. Checks cost O(1) per element and no allocation
-// beyond the state itself.
+// abort (or worse) later, far from the cause. Checks cost O(1) per element. Loading allocates
+// the state and, for a while, the two largest tables' entries once more (see sweep_sort).
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <array>
 #include <bit>
+#include <cstring>
 #include <string>
+#include <thread>
 
 #include "core/assert.h"
 #include "core/byte_io.h"
@@ -32,6 +31,9 @@ namespace {
 constexpr char kMagic[] = "SMXE";  // 4 bytes, no terminator written
 constexpr uint64_t kFormatVersion = 1;
 constexpr size_t kFlushBytes = 1 << 20;  // the save buffer's size before it goes to the sink
+// A request-id section at least this large is loaded on a second thread (smaller ones are
+// not worth starting one).
+constexpr size_t kParallelRequestsBytes = 256 << 10;
 // Hash-table work on millions of keys is bound by cache misses; prefetching this many keys
 // ahead overlaps them (measured in bench/recovery_bench.cc).
 constexpr size_t kPrefetchAhead = 16;
@@ -56,7 +58,8 @@ constexpr uint8_t kNumberEverUsed = 0x04;
 constexpr uint8_t kRequestRemembered = 0x01;
 constexpr uint8_t kRequestHasOrder = 0x08;  // above the 3 bits of the state
 
-// Phones are (digit count << 56 | value); written as (value << 4 | digit count), 8 bytes.
+// Phones are (digit count << 56 | value); written as (value << 4 | digit count), at most 8
+// bytes.
 uint64_t phone_code(PackedPhone phone) {
   return (phone & ((uint64_t{1} << 56) - 1)) << 4 | phone >> 56;
 }
@@ -76,22 +79,35 @@ bool valid_packed_digits(uint64_t packed, size_t digits_min, size_t digits_max) 
 // for 10M keys, bench/recovery_bench.cc). Only the speed depends on this detail of absl.
 constexpr int kSweepBucketBits = 12;
 
-// `items` reordered for inserting key_of(item) into `map`, which was reserved for them.
+// Reorders `items` in place (an American flag sort on those bits) for inserting
+// key_of(item) into `map`, which was reserved for them.
 template <class Map, class Item, class KeyOf>
-std::vector<Item> sweep_sorted(const Map& map, const std::vector<Item>& items, KeyOf key_of) {
+void sweep_sort(const Map& map, std::vector<Item>& items, KeyOf key_of) {
   const uint64_t capacity = map.bucket_count();  // 2^k - 1
   const int shift = std::max(0, static_cast<int>(std::bit_width(capacity)) - kSweepBucketBits);
-  std::vector<size_t> start((size_t{1} << kSweepBucketBits) + 1, 0);
+  constexpr size_t kBuckets = size_t{1} << kSweepBucketBits;
   std::vector<uint16_t> bucket(items.size());
+  std::vector<size_t> next(kBuckets + 1, 0);
   const auto hash = map.hash_function();
   for (size_t i = 0; i < items.size(); ++i) {
     bucket[i] = static_cast<uint16_t>(((hash(key_of(items[i])) >> 7) & capacity) >> shift);
-    ++start[bucket[i] + 1];
+    ++next[bucket[i] + 1];
   }
-  for (size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
-  std::vector<Item> sorted(items.size());
-  for (size_t i = 0; i < items.size(); ++i) sorted[start[bucket[i]]++] = items[i];
-  return sorted;
+  for (size_t b = 1; b <= kBuckets; ++b) next[b] += next[b - 1];
+  std::vector<size_t> end(next.begin() + 1, next.end());
+  for (size_t b = 0; b < kBuckets; ++b) {  // each swap puts one item in its final place
+    while (next[b] < end[b]) {
+      const size_t i = next[b];
+      const uint16_t target = bucket[i];
+      if (target == b) {
+        ++next[b];
+        continue;
+      }
+      const size_t j = next[target]++;
+      std::swap(items[i], items[j]);
+      std::swap(bucket[i], bucket[j]);
+    }
+  }
 }
 
 // Brings every cache line of *object closer, for writing.
@@ -111,22 +127,25 @@ bool is_active(OrderState s) {
 // Streams the body through a fixed buffer.
 class SnapshotOut {
  public:
-  explicit SnapshotOut(ByteSink& sink) : sink_(sink) { buffer_.reserve(kFlushBytes + 4096); }
+  explicit SnapshotOut(ByteSink& sink) : sink_(sink), writer_(&buffer_) {}
+  ByteWriter& w() { return writer_; }
   // Hands the buffer to the sink once it is full; false once the sink failed.
-  bool flush_if_full() { return w.size() < kFlushBytes || flush(); }
+  bool flush_if_full() { return writer_.size() < kFlushBytes || flush(); }
   bool flush() {
-    ok_ = ok_ && (w.size() == 0 || sink_.write(w.written()));
-    w.clear();
+    ok_ = ok_ && (writer_.size() == 0 || sink_.write(writer_.written()));
+    flushed_ += writer_.size();
+    writer_.clear();
     return ok_;
   }
+  // Bytes of the body so far.
+  uint64_t offset() const { return flushed_ + writer_.size(); }
 
  private:
   ByteSink& sink_;
   std::vector<uint8_t> buffer_;
+  ByteWriter writer_;  // into buffer_
+  uint64_t flushed_ = 0;
   bool ok_ = true;
-
- public:
-  ByteWriter w{&buffer_};
 };
 
 }  // namespace
@@ -138,7 +157,9 @@ class EngineSnapshot {
                                       std::string* error);
 
  private:
-  EngineSnapshot(std::span<const uint8_t> body, Engine& e) : body_(body), r_(body), e_(e) {}
+  // Reads `body`, which starts at byte `base` of the whole body (for error messages).
+  EngineSnapshot(std::span<const uint8_t> body, Engine& e, uint64_t base = 0)
+      : body_(body), r_(body), e_(e), base_(base) {}
 
   static void save_engine(const Engine& e, ByteWriter& w);
   static void save_names(const NameTables& names, ByteWriter& w);
@@ -151,6 +172,9 @@ class EngineSnapshot {
   static bool save_requests(const Engine& e, SnapshotOut& out);
 
   bool load_all();
+  std::span<const uint8_t> requests_section();
+  void load_requests_and_end();
+  std::string failure() const;
   void section(uint8_t tag);
   void load_engine();
   void load_names();
@@ -166,7 +190,7 @@ class EngineSnapshot {
     uint64_t id = 0, account = 0, expires_at_ms = 0;
     Account* account_state = nullptr;
     std::unique_ptr<OrderExtras> extras;
-    uint32_t lifetime_ms = 0, price = 0, payout = 0, number = 0;
+    uint32_t lifetime_ms = 0, price = 0, payout = 0, number = 0, subpool = 0;
     Symbol service = 0;
     OrderState state = OrderState::kWaiting;
   };
@@ -178,7 +202,7 @@ class EngineSnapshot {
   void restore_order(PendingOrder& p);
   void load_closed();
   void load_requests();
-  Engine::Remembered load_reply(ByteReader& r);
+  Engine::Remembered load_reply(ByteReader& r, uint64_t at);
   static bool same_reply(const Engine::Remembered& a, const Engine::Remembered& b);
   void check_ledger();
   Symbol symbol(const SymbolTable& table, const char* what);
@@ -187,9 +211,11 @@ class EngineSnapshot {
   std::span<const uint8_t> body_;
   ByteReader r_;
   Engine& e_;
+  const uint64_t base_;
+  std::string failure_;  // the request-id section's error, when it failed on its own
   bool has_wheel_ = false;
   uint64_t wheel_now_ms_ = 0;
-  std::vector<std::pair<Account*, Amount>> held_;  // each account's saved held amount
+  std::vector<std::pair<Account*, Amount>> held_;  // by position: the account, its saved held
   std::vector<uint64_t> account_ids_;              // by position in the sorted list
   uint64_t closed_orders_ = 0;                     // orders not active
 };
@@ -200,16 +226,19 @@ bool Engine::save(ByteSink& sink) const { return EngineSnapshot::save(*this, sin
 
 bool EngineSnapshot::save(const Engine& e, ByteSink& sink) {
   SnapshotOut out(sink);
-  out.w.raw(std::string_view(kMagic, 4));
-  out.w.varint(kFormatVersion);
-  save_engine(e, out.w);
-  save_names(e.inventory_.names_, out.w);
+  out.w().raw(std::string_view(kMagic, 4));
+  out.w().varint(kFormatVersion);
+  save_engine(e, out.w());
+  save_names(e.inventory_.names_, out.w());
   AccountIndex accounts;
   if (!save_ledger(e.ledger_, out, &accounts) || !save_inventory(e.inventory_, out) ||
-      !save_orders(e, accounts, out) || !save_requests(e, out)) {
+      !save_orders(e, accounts, out)) {
     return false;
   }
-  out.w.u8(kSectionEnd);
+  const uint64_t requests_at = out.offset();
+  if (!save_requests(e, out)) return false;
+  out.w().u8(kSectionEnd);
+  out.w().fixed64(requests_at);  // so that loading can read that section on a second thread
   return out.flush();
 }
 
@@ -235,7 +264,7 @@ void EngineSnapshot::save_names(const NameTables& names, ByteWriter& w) {
 }
 
 bool EngineSnapshot::save_ledger(const Ledger& ledger, SnapshotOut& out, AccountIndex* index) {
-  ByteWriter& w = out.w;
+  ByteWriter& w = out.w();
   w.u8(kSectionLedger);
   const SystemAccounts& sys = ledger.system_;
   for (Amount v : {sys.deposits_in, sys.refunds_out, sys.revenue, sys.credits}) w.zigzag(v);
@@ -273,7 +302,7 @@ bool EngineSnapshot::save_ledger(const Ledger& ledger, SnapshotOut& out, Account
 }
 
 bool EngineSnapshot::save_inventory(const Inventory& inv, SnapshotOut& out) {
-  ByteWriter& w = out.w;
+  ByteWriter& w = out.w();
   w.u8(kSectionInventory);
   w.varint(inv.stamp_);
   // Sub-pool identities first: numbers refer to them, their logs refer to numbers.
@@ -320,7 +349,7 @@ bool EngineSnapshot::save_inventory(const Inventory& inv, SnapshotOut& out) {
 }
 
 bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, SnapshotOut& out) {
-  ByteWriter& w = out.w;
+  ByteWriter& w = out.w();
   w.u8(kSectionOrders);
   w.varint(e.orders_.size());
   uint64_t previous_id = 0, previous_created = 0, previous_lifetime = 0;
@@ -339,7 +368,8 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
     w.varint(account->second);
     w.zigzag(static_cast<int64_t>(created - previous_created));
     if (new_lifetime) w.varint(o.lifetime_ms);
-    w.varint(o.price), w.varint(o.payout), w.varint(o.number), w.varint(o.service);
+    w.varint(o.price), w.varint(o.payout), w.varint(o.number), w.varint(o.subpool);
+    w.varint(o.service);
     if (o.extras) {
       w.bytes(o.extras->dispute_reason);
       w.varint(o.extras->sms.size());
@@ -368,7 +398,7 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
 // The FIFO of remembered request ids in order; an entry whose key is still remembered carries
 // the remembered reply (a key queued twice, which eviction allows, carries it both times).
 bool EngineSnapshot::save_requests(const Engine& e, SnapshotOut& out) {
-  ByteWriter& w = out.w;
+  ByteWriter& w = out.w();
   w.u8(kSectionRequests);
   w.varint(e.remembered_.size());
   w.varint(e.remembered_fifo_.size());
@@ -389,6 +419,7 @@ bool EngineSnapshot::save_requests(const Engine& e, SnapshotOut& out) {
       w.u8(static_cast<uint8_t>(static_cast<uint8_t>(m.state) |
                                 (m.has_order ? kRequestHasOrder : 0)));
       w.varint(m.id), w.zigzag(m.available), w.zigzag(m.amount), w.varint(m.aux);
+      w.zigzag(static_cast<int64_t>(m.at_ms - at));  // 0 for the entry that remembered it
     }
     if (!out.flush_if_full()) return false;
   }
@@ -407,34 +438,64 @@ std::unique_ptr<Engine> EngineSnapshot::load(std::span<const uint8_t> body,
   auto engine = std::make_unique<Engine>(config);
   EngineSnapshot loader(body, *engine);
   if (loader.load_all()) return engine;
-  *error = std::string("engine snapshot: ") + loader.r_.error() + " at byte " +
-           std::to_string(loader.r_.error_offset()) + " of " + std::to_string(body.size());
+  *error = "engine snapshot: " + loader.failure() + " of " + std::to_string(body.size());
   return nullptr;  // the partial engine is destroyed: its timers are unlinked first
 }
 
+// The remembered request ids depend only on the engine time and the refunds, which are read
+// first, so a large request-id section is loaded on a second thread while this one loads
+// the inventory and the orders; the two touch disjoint members of the engine, and the
+// thread is joined before the engine is returned.
 bool EngineSnapshot::load_all() {
   if (r_.raw(4) != std::string_view(kMagic, 4)) r_.fail("not an engine snapshot");
   if (r_.ok() && r_.varint() != kFormatVersion) r_.fail("unsupported engine snapshot version");
-  auto T = [t = std::chrono::steady_clock::now(), c = std::clock()](const char* what) mutable {
-    auto n = std::chrono::steady_clock::now(); auto cn = std::clock();
-    std::fprintf(stderr, "  %s %.0f ms wall %.0f cpu\n", what, std::chrono::duration<double, std::milli>(n - t).count(), (cn - c) * 1000.0 / CLOCKS_PER_SEC);
-    t = n; c = cn;
-  };
   load_engine();
   load_names();
   load_ledger();
-  T("ledger");
+  const std::span<const uint8_t> requests = requests_section();
+  if (!r_.ok()) return false;
+  const auto requests_at = static_cast<uint64_t>(requests.data() - body_.data());
+  EngineSnapshot tail(requests, e_, requests_at);
+  std::thread helper;
+  if (requests.size() >= kParallelRequestsBytes) {
+    helper = std::thread([&tail] { tail.load_requests_and_end(); });
+  }
   load_inventory();
-  T("inventory");
   load_orders();
-  T("orders");
-  load_requests();
-  T("requests");
+  if (r_.ok() && r_.offset() != requests_at) r_.fail("sections overlap");
+  if (helper.joinable()) {
+    helper.join();
+  } else if (r_.ok()) {
+    tail.load_requests_and_end();
+  }
   check_ledger();
-  T("check");
+  if (!r_.ok()) return false;
+  if (tail.r_.ok()) return true;
+  failure_ = tail.failure();
+  return false;
+}
+
+// The request-id section, which the 8-byte trailer locates; it ends with the end tag.
+std::span<const uint8_t> EngineSnapshot::requests_section() {
+  if (!r_.ok()) return {};
+  if (body_.size() < r_.offset() + 2 + 8) return r_.fail("no trailer"), std::span<const uint8_t>();
+  uint64_t at;
+  std::memcpy(&at, body_.data() + body_.size() - 8, 8);
+  if (at < r_.offset() || at > body_.size() - 8 - 2) {
+    return r_.fail("bad request-id section offset"), std::span<const uint8_t>();
+  }
+  return body_.subspan(at, body_.size() - 8 - at);
+}
+
+void EngineSnapshot::load_requests_and_end() {
+  load_requests();
   section(kSectionEnd);
   if (r_.ok() && !r_.at_end()) r_.fail("trailing bytes");
-  return r_.ok();
+}
+
+std::string EngineSnapshot::failure() const {
+  if (!failure_.empty()) return failure_;
+  return std::string(r_.error()) + " at byte " + std::to_string(base_ + r_.error_offset());
 }
 
 void EngineSnapshot::section(uint8_t tag) {
@@ -687,7 +748,7 @@ void EngineSnapshot::load_numbers() {
   if (!r_.ok()) return;
   std::vector<std::pair<PackedPhone, uint32_t>> phones(inv.numbers_.size());
   for (uint32_t i = 0; i < phones.size(); ++i) phones[i] = {inv.numbers_[i].phone, i};
-  phones = sweep_sorted(inv.by_phone_, phones, [](const auto& p) { return p.first; });
+  sweep_sort(inv.by_phone_, phones, [](const auto& p) { return p.first; });
   for (const auto& [phone, index] : phones) {
     if (!inv.by_phone_.emplace(phone, index).second) return r_.fail("duplicate phone");
   }
@@ -825,6 +886,7 @@ void EngineSnapshot::decode_order(PendingOrder* p, OrderCursor* cursor) {
   p->price = static_cast<uint32_t>(r_.varint_max(limits::kPriceMax, "order price too large"));
   p->payout = static_cast<uint32_t>(r_.varint_max(p->price, "order payout above price"));
   p->number = static_cast<uint32_t>(r_.varint_max(inv.numbers_.size(), "bad order number"));
+  p->subpool = static_cast<uint32_t>(r_.varint_max(inv.subpools_.size(), "bad order sub-pool"));
   p->service = symbol(inv.names_.services, "bad order service");
   if (r_.ok() && (delta == 0 || delta > e_.last_order_id_ - cursor->id)) r_.fail("bad order id");
   if ((flags & ~(kOrderStateMask | kOrderExtras | kOrderLifetime)) != 0 ||
@@ -834,7 +896,8 @@ void EngineSnapshot::decode_order(PendingOrder* p, OrderCursor* cursor) {
   if (cursor->lifetime == 0 || cursor->created > UINT64_MAX - cursor->lifetime) {
     r_.fail("bad order lifetime");
   }
-  if (r_.ok() && (p->number == inv.numbers_.size() || account == held_.size())) {
+  if (r_.ok() && (p->number == inv.numbers_.size() || p->subpool == inv.subpools_.size() ||
+                  account == held_.size())) {
     r_.fail("bad order references");
   }
   if (!r_.ok()) return;
@@ -876,6 +939,7 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   o->price = p.price;
   o->payout = p.payout;
   o->number = p.number;
+  o->subpool = p.subpool;
   o->service = p.service;
   o->state = p.state;
   if (!is_active(o->state)) {
@@ -923,8 +987,8 @@ void EngineSnapshot::load_closed() {
     e_.orders_.find(closed_id)->timer.deadline_ms = 0;
 }
 
-// Two passes: the first reads the FIFO in order, checks every remembered reply and notes
-// where each is; the second inserts the replies in sweep order (see sweep_order).
+// The FIFO is read in order; the remembered replies are checked, collected and inserted in
+// sweep order (see sweep_sort).
 void EngineSnapshot::load_requests() {
   section(kSectionRequests);
   const uint64_t remembered = r_.varint();
@@ -932,9 +996,9 @@ void EngineSnapshot::load_requests() {
   if (remembered > count || count > UINT32_MAX) r_.fail("bad request id count");
   if (!r_.ok()) return;
   e_.remembered_.reserve(remembered);
-  struct Pending {  // an entry with a reply, and where the reply is in the body
+  struct Pending {  // an entry with a reply
     RequestKey key;
-    uint64_t reply = 0;
+    Engine::Remembered reply;
   };
   std::vector<Pending> pending;
   pending.reserve(remembered);
@@ -953,20 +1017,14 @@ void EngineSnapshot::load_requests() {
       forgotten.push_back(key);
       continue;
     }
-    pending.push_back({key, r_.offset()});
-    load_reply(r_);
+    pending.push_back({key, load_reply(r_, at)});
   }
   if (!r_.ok()) return;
-  pending = sweep_sorted(e_.remembered_, pending, [](const Pending& p) { return p.key; });
-  for (size_t k = 0; k < pending.size() && r_.ok(); ++k) {
-    if (k + kPrefetchAhead < pending.size()) {
-      __builtin_prefetch(body_.data() + pending[k + kPrefetchAhead].reply);
-    }
-    ByteReader reply(body_.subspan(pending[k].reply));
-    const Engine::Remembered m = load_reply(reply);
-    auto [it, inserted] = e_.remembered_.try_emplace(pending[k].key, m);
-    if (!reply.ok() || (!inserted && !same_reply(it->second, m))) {
-      r_.fail("one request id with two remembered replies");
+  sweep_sort(e_.remembered_, pending, [](const Pending& p) { return p.key; });
+  for (const auto& [key, reply] : pending) {
+    auto [it, inserted] = e_.remembered_.try_emplace(key, reply);
+    if (!inserted && !same_reply(it->second, reply)) {
+      return r_.fail("one request id with two remembered replies");
     }
   }
   if (r_.ok() && e_.remembered_.size() != remembered) r_.fail("remembered reply count differs");
@@ -976,7 +1034,7 @@ void EngineSnapshot::load_requests() {
 }
 
 // One remembered reply, checked so that recalled_reply() can rebuild a reply from it.
-Engine::Remembered EngineSnapshot::load_reply(ByteReader& r) {
+Engine::Remembered EngineSnapshot::load_reply(ByteReader& r, uint64_t at) {
   Engine::Remembered m;
   m.fingerprint = r.fixed64();
   const uint8_t op = r.u8();
@@ -985,10 +1043,12 @@ Engine::Remembered EngineSnapshot::load_reply(ByteReader& r) {
   m.available = r.zigzag();
   m.amount = r.zigzag();
   m.aux = r.varint();
+  m.at_ms = at + static_cast<uint64_t>(r.zigzag());
   m.op = static_cast<Op>(op);
   m.state = static_cast<OrderState>(bits & kOrderStateMask);
   m.has_order = (bits & kRequestHasOrder) != 0;
-  bool valid = op < static_cast<uint8_t>(Op::kCount) && is_mutating(m.op) && m.op != Op::kTick &&
+  bool valid = m.at_ms <= e_.now_ms_ && op < static_cast<uint8_t>(Op::kCount) &&
+               is_mutating(m.op) && m.op != Op::kTick &&
                (bits & ~(kOrderStateMask | kRequestHasOrder)) == 0 &&
                valid_order_state(bits & kOrderStateMask);
   switch (m.op) {  // what recalled_reply() rebuilds from `aux` and `id`
@@ -1015,7 +1075,7 @@ Engine::Remembered EngineSnapshot::load_reply(ByteReader& r) {
 bool EngineSnapshot::same_reply(const Engine::Remembered& a, const Engine::Remembered& b) {
   return a.fingerprint == b.fingerprint && a.op == b.op && a.id == b.id &&
          a.available == b.available && a.amount == b.amount && a.aux == b.aux &&
-         a.state == b.state && a.has_order == b.has_order;
+         a.state == b.state && a.has_order == b.has_order && a.at_ms == b.at_ms;
 }
 
 }  // namespace smsx

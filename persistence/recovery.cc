@@ -46,6 +46,9 @@ Status load_older_snapshot(Env& env, const SnapshotStore& store, const std::stri
     uint64_t lsn = 0;
     Status status = store.verify(it->path, &lsn);
     if (status.ok()) status = env.read_file(it->path, &bytes);
+    if (status.ok() && bytes.size() < kSnapshotHeaderBytes) {
+      status = Status::corruption(it->path + ": shorter than a snapshot header");
+    }
     if (!status.ok()) {
       info->skipped_snapshots.push_back(it->path + ": " + status.to_string());
       continue;

@@ -5,10 +5,6 @@
 // snapshot in the middle, after falling back from a corrupt snapshot, after a torn tail and
 // after crashes in mid-commit. Damage anywhere else stops recovery with an error naming the
 // file and offset or the LSN.
-//
-// The workload sends order.place only when it will succeed: a refused place moves matching
-// cursors without being logged (tests/sim/engine_findings_test.cc), which would make the
-// live digest differ from any replay for reasons outside persistence.
 #include "persistence/recovery.h"
 
 #include <gtest/gtest.h>
@@ -68,8 +64,8 @@ class Workload {
  public:
   explicit Workload(uint64_t seed) : rng_(seed) {}
 
-  Cmd next(const Engine& engine) {
-    Cmd c = make(engine);
+  Cmd next() {
+    Cmd c = make();
     now_ += rng_.below(100) < 5 ? rng_.below(90'000) : rng_.below(2'000);
     c.now_ms = now_;
     if (is_mutating(c.op) && c.op != Op::kTick) {
@@ -95,35 +91,21 @@ class Workload {
     v.push_back(id);
     if (v.size() > 64) v.erase(v.begin());
   }
-  // A retry of a recent place could be refused where the original succeeded, so only other
-  // ops are retried.
   Cmd retry(uint64_t now) {
-    for (const Cmd& c : recent_) {
-      if (c.op != Op::kOrderPlace) {
-        Cmd again = c;
-        again.now_ms = now;
-        return again;
-      }
-    }
-    return Cmd{.op = Op::kStats, .now_ms = now};
+    Cmd again = recent_[rng_.below(recent_.size())];
+    again.now_ms = now;
+    return again;
   }
   uint64_t pick(const std::vector<uint64_t>& v) { return v.empty() ? 1 : v[rng_.below(v.size())]; }
   std::string phone() { return "1555000" + std::to_string(1000 + rng_.below(30)); }
   std::string supplier() { return rng_.percent(50) ? "sup-a" : "sup-b"; }
 
-  // order.place when the inventory and the balance say it succeeds, else a deposit.
-  Cmd place(const Engine& engine) {
+  Cmd place() {
     Cmd c{.op = Op::kOrderPlace, .account = 1 + rng_.below(5)};
     c.service = rng_.percent(50) ? "wa" : "tg";
     c.country = rng_.percent(70) ? "us" : "uk";
     if (rng_.percent(20)) c.pool = rng_.percent(50) ? "p1" : "p2";
-    const Account* a = engine.ledger().find(c.account);
-    for (const StockRow& row : engine.inventory().stock(c.service, c.country, c.pool)) {
-      if (row.free == 0) continue;  // rows are cheapest first: this is what matching takes
-      if (a != nullptr && a->available >= row.price) return c;
-      break;
-    }
-    return deposit();
+    return c;
   }
   Cmd deposit() {
     Cmd c{.op = Op::kDeposit, .account = 1 + rng_.below(5)};
@@ -134,7 +116,7 @@ class Workload {
     return c;
   }
 
-  Cmd make(const Engine& engine) {
+  Cmd make() {
     Cmd c;
     switch (rng_.below(16)) {
       case 0:
@@ -142,7 +124,7 @@ class Workload {
       case 1:
       case 2:
       case 3:
-        return place(engine);
+        return place();
       case 4:
       case 5:
         c = Cmd{.op = Op::kSmsDeliver, .gateway = supplier()};
@@ -230,7 +212,7 @@ class Live {
   bool run(int steps, int batch_max = 16) {
     int in_batch = 0, batch = 1;
     for (int i = 0; i < steps; ++i) {
-      const Cmd c = workload_.next(*engine_);
+      const Cmd c = workload_.next();
       const Reply r = engine_->apply(c.command(), nullptr);
       workload_.observe(c, r);
       if (r.changed) {
