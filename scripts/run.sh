@@ -4,5 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" "$root/build/release" -DCMAKE_BUILD_TYPE=Release -DSMSX_BENCH=OFF
+cmake -S "$root" -B "$root/build/release" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DSMSX_BENCH=OFF >/dev/null
+cmake --build "$root/build/release" -j "$(nproc)" --target smsxd
 exec "$root/build/release/tools/smsxd" "$@"
