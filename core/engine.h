@@ -63,7 +63,8 @@ class Engine {
   // save() streams the whole state to `sink` in a canonical order (equal states give equal
   // bytes); false as soon as the sink fails. It only reads: no lock, no thread, so a forked
   // child may call it. load() returns an engine with that state and its timers rescheduled,
-  // or nullptr and *error naming what is wrong with `body` (it never crashes on bad bytes).
+  // or nullptr and *error naming what is wrong with `body` (it never crashes on bad bytes);
+  // it may use a second thread, joined before it returns.
   bool save(ByteSink& sink) const;
   static std::unique_ptr<Engine> load(std::span<const uint8_t> body, const EngineConfig& config,
                                       std::string* error);

@@ -11,7 +11,8 @@
 // A body that passes its checksum is still checked completely: bounds, references between
 // sections, and invariants 1-4 of DESIGN.md, because a loaded engine that broke them would
 // abort (or worse) later, far from the cause. Checks cost O(1) per element. Loading allocates
-// the state and, for a while, the two largest tables' entries once more (see sweep_sort).
+// the state and, for a while, the two largest tables' entries once more (see sweep_sort),
+// and reads a large request-id section on a second thread (see load_all).
 #include <algorithm>
 #include <array>
 #include <bit>
