@@ -5,7 +5,8 @@
 // iteration runs; nothing in `pending` may reach the client before the WAL commit that
 // covers it (DESIGN.md "One loop iteration"). After the commit the server moves `pending`
 // into `writing` and hands it to one uv_write: one write of many replies per connection
-// per iteration. While a write is in flight new output waits in `pending`.
+// per iteration. While a write is in flight new output waits in `pending`. In sync
+// replication mode committed output waits in `held` until a standby acknowledged it.
 //
 // Owned by the Server; freed in the uv_close callback. Loop thread only.
 #pragma once
@@ -13,11 +14,14 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "net/config.h"
 #include "net/line_framer.h"
+#include "net/replica_stream.h"
 #include "net/request_parser.h"
 
 namespace smsx::net {
@@ -49,7 +53,21 @@ struct Connection {
   bool closing = false;
   bool dirty = false;  // in the server's list of connections with pending output
 
-  size_t output_bytes() const { return pending.size() + writing.size(); }
+  // Sync replication: committed output that waits until a standby has the records it
+  // depends on (bytes, the last LSN they depend on, and how many replies they hold).
+  struct Held {
+    uint64_t lsn;
+    std::string bytes;
+    size_t replies;
+  };
+  std::deque<Held> held;
+  size_t replies_held = 0;
+  size_t held_bytes = 0;
+
+  // Set once a standby's `replicate` was answered: the connection then carries the log.
+  std::unique_ptr<ReplicaStream> replica;
+
+  size_t output_bytes() const { return pending.size() + writing.size() + held_bytes; }
 };
 
 }  // namespace smsx::net

@@ -431,6 +431,17 @@ void write_snapshot_reply(std::string* out, std::string_view id, std::uint64_t l
   o.end_line();
 }
 
+void write_digest_reply(std::string* out, std::string_view id, std::uint64_t lsn,
+                        std::uint64_t digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char hex[16];
+  for (int i = 0; i < 16; ++i) hex[i] = kHex[(digest >> (60 - 4 * i)) & 0xf];
+  Object o(out);
+  begin_reply(o, id, true);
+  o.u64("lsn", lsn).str("digest", std::string_view(hex, sizeof hex));
+  o.end_line();
+}
+
 void write_promote_reply(std::string* out, std::string_view id, std::uint64_t epoch) {
   Object o(out);
   begin_reply(o, id, true);

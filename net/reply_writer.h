@@ -57,6 +57,9 @@ void write_ok_reply(std::string* out, std::string_view id, std::span<const Extra
 void write_snapshot_reply(std::string* out, std::string_view id, std::uint64_t lsn,
                           std::string_view path);
 void write_promote_reply(std::string* out, std::string_view id, std::uint64_t epoch);
+// {"id":…,"ok":true,"lsn":…,"digest":"<16 hex digits>"}: the state after record `lsn`.
+void write_digest_reply(std::string* out, std::string_view id, std::uint64_t lsn,
+                        std::uint64_t digest);
 
 // One pushed event: {"event":"order.sms",…} (docs/protocol.md "Events").
 void write_event(std::string* out, const Event& event);

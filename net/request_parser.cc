@@ -44,6 +44,9 @@ enum class Key : std::uint8_t {
   kPrice,
   kPayout,
   kApprove,
+  kFromLsn,
+  kEpoch,
+  kListen,
   kCount,
 };
 constexpr std::size_t kKeyCount = static_cast<std::size_t>(Key::kCount);
@@ -88,6 +91,9 @@ constexpr KeyInfo kKeys[] = {
     {"price", Kind::kInteger, "field 'price': expected an integer from 0 to 2147483647"},
     {"payout", Kind::kInteger, "field 'payout': expected an integer from 0 to price"},
     {"approve", Kind::kBool, "field 'approve': expected true or false"},
+    {"from_lsn", Kind::kUnsigned, "field 'from_lsn': expected an LSN of at least 1"},
+    {"epoch", Kind::kUnsigned, "field 'epoch': expected an unsigned 64-bit integer"},
+    {"listen", Kind::kString, "field 'listen': expected host:port of at most 128 bytes"},
 };
 static_assert(sizeof(kKeys) / sizeof(kKeys[0]) == kKeyCount);
 
@@ -120,6 +126,7 @@ constexpr std::optional<Key> key_of(std::string_view name) {
       if (name == "order") return Key::kOrder;
       if (name == "price") return Key::kPrice;
       if (name == "token") return Key::kToken;
+      if (name == "epoch") return Key::kEpoch;
       break;
     case 6:
       if (name == "amount") return Key::kAmount;
@@ -130,6 +137,7 @@ constexpr std::optional<Key> key_of(std::string_view name) {
       if (name == "refund") return Key::kRefund;
       if (name == "reason") return Key::kReason;
       if (name == "payout") return Key::kPayout;
+      if (name == "listen") return Key::kListen;
       break;
     case 7:
       if (name == "account") return Key::kAccount;
@@ -140,6 +148,7 @@ constexpr std::optional<Key> key_of(std::string_view name) {
       break;
     case 8:
       if (name == "operator") return Key::kOperator;
+      if (name == "from_lsn") return Key::kFromLsn;
       break;
     case 9:
       if (name == "max_price") return Key::kMaxPrice;
@@ -424,6 +433,9 @@ class Fields {
     return true;
   }
 
+  // Refuses a field whose value has the right type but not an acceptable content.
+  bool refuse(Key k) { return fail(k); }
+
   bool boolean(Key k, bool* out) {
     bool got;
     if (!take(k, true, &got)) return false;
@@ -658,7 +670,16 @@ bool RequestParser::decode(ParsedRequest* out, ParseError* error) {
       return f.events(&out->events);
     case OpKind::kSnapshot:
     case OpKind::kPromote:
+    case OpKind::kDigest:
       return true;
+    case OpKind::kReplicate: {
+      if (!f.u64(Key::kFromLsn, &out->from_lsn) || !f.u64(Key::kEpoch, &out->epoch) ||
+          !f.string(Key::kListen, false, 0, 128, &out->listen)) {
+        return false;
+      }
+      if (out->from_lsn == 0) return f.refuse(Key::kFromLsn);
+      return true;
+    }
     default:
       break;
   }

@@ -48,7 +48,8 @@ constexpr std::array<OpInfo, kOpKindCount> kOps = {{
     {OpKind::kSubscribe, "subscribe", kCustomer | kPayments | kAdmin, true},
     {OpKind::kSnapshot, "snapshot", kAdmin, true},
     {OpKind::kPromote, "promote", kAdmin, true},
-    {OpKind::kReplicate, "replicate", kReplica, false},
+    {OpKind::kDigest, "digest", kAdmin, true},
+    {OpKind::kReplicate, "replicate", kReplica, true},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -2,7 +2,7 @@
 //
 // OpKind names every op a gateway can send: the engine's ops (one per smsx::Op except
 // tick, which only the loop issues) and the server's own (hello, subscribe, snapshot,
-// promote, and replicate for the standby's log stream). The request parser produces one,
+// promote, digest, and replicate for the standby's log stream). The request parser produces one,
 // the server authorizes it here before anything else looks at the request (PROTOCOL.md:
 // UNAUTHORIZED and FORBIDDEN come before every other error), then dispatches on it.
 //
@@ -45,8 +45,8 @@ enum class OpKind : std::uint8_t {
   kSubscribe,
   kSnapshot,
   kPromote,
-  // The standby's log stream. Reserved: the parser does not accept the name yet; the
-  // replication code adds it (with its fields) to the parser's op table.
+  kDigest,
+  // A standby asks for the log stream (docs/protocol.md "replicate").
   kReplicate,
   kCount,
 };
@@ -55,7 +55,7 @@ inline constexpr std::size_t kOpKindCount = static_cast<std::size_t>(OpKind::kCo
 
 // The wire name: "order.place", "hello", ...
 std::string_view op_name(OpKind op);
-// The op a request names, if the parser accepts that name (every op but replicate).
+// The op a request names, if the parser accepts that name.
 std::optional<OpKind> op_kind_from_name(std::string_view name);
 // The engine op behind a wire op; nullopt for server ops.
 std::optional<Op> engine_op(OpKind op);

@@ -12,6 +12,7 @@
 #include "net/log.h"
 #include "net/reply_writer.h"
 #include "net/roles.h"
+#include "net/server_metrics.h"
 #include "persistence/command_codec.h"
 #include "persistence/file_names.h"
 #include "persistence/recovery.h"
@@ -23,6 +24,11 @@ namespace {
 constexpr int kWalFailureExit = 3;
 // A connection whose unsent output is above this stops being read until it drains.
 constexpr size_t kReadPauseBytes = 1 << 20;
+// How long a restarting primary waits for its last standby's answer (peer_check.h).
+constexpr uint64_t kPeerCheckTimeoutMs = 3000;
+// Committed batches remembered for the replication lag; beyond this the oldest are dropped
+// (the lag then shows a lower bound).
+constexpr size_t kUnackedBatchesMax = 1 << 20;
 
 Server* server_of(uv_handle_t* h) { return static_cast<Server*>(h->data); }
 Connection* connection_of(uv_handle_t* h) { return static_cast<Connection*>(h->data); }
@@ -95,59 +101,14 @@ void start_reading(Connection* c) {
 
 }  // namespace
 
-// Prometheus series, registered once; the hot paths only increment.
-struct Server::Metrics {
-  Registry registry;
-  std::array<std::array<Counter*, static_cast<size_t>(smsx::Error::kCount)>, kOpKindCount>
-      requests{};
-  Histogram* latency = nullptr;
-  Histogram* fsync = nullptr;
-  Gauge* active_orders = nullptr;
-  Gauge* connections = nullptr;
-  Gauge* lsn = nullptr;
-  Gauge* replication_lag_records = nullptr;
-  Counter* expiries = nullptr;
-  Counter* evictions_ticks = nullptr;
-  Counter* disconnects_slow = nullptr;
-  Counter* auth_failures = nullptr;
-
-  Metrics() {
-    latency = &registry.histogram("smsx_request_latency_seconds",
-                                  "Time from reading a request to writing its reply (after fsync).",
-                                  kLatencyBucketsSeconds);
-    fsync = &registry.histogram("smsx_wal_commit_seconds",
-                                "One group commit: write and fdatasync of a batch.",
-                                kLatencyBucketsSeconds);
-    active_orders = &registry.gauge("smsx_active_orders", "Orders waiting for or holding an SMS.");
-    connections = &registry.gauge("smsx_connections", "Open gateway connections.");
-    lsn = &registry.gauge("smsx_wal_durable_lsn", "The last LSN made durable.");
-    replication_lag_records = &registry.gauge("smsx_replication_lag_records",
-                                              "Records the standby is behind (0: no standby yet).");
-    expiries = &registry.counter("smsx_expiries_total", "Orders expired or auto-finished.");
-    evictions_ticks = &registry.counter("smsx_ticks_total", "Ticks that changed state.");
-    disconnects_slow = &registry.counter("smsx_disconnects_slow_reader_total",
-                                         "Connections closed for not reading their replies.");
-    auth_failures = &registry.counter("smsx_auth_failures_total", "Failed hello requests.");
-  }
-
-  Counter& request(OpKind op, smsx::Error result) {
-    auto& slot = requests[static_cast<size_t>(op)][static_cast<size_t>(result)];
-    if (slot == nullptr) {
-      std::string_view r = result == smsx::Error::kNone ? "ok" : error_name(result);
-      slot = &registry.counter("smsx_requests_total", "Requests by op and result.",
-                               {{"op", op_name(op)}, {"result", r}});
-    }
-    return *slot;
-  }
-};
-
 Server::Server(ServerParts parts)
     : parts_(std::move(parts)),
       config_(parts_.config),
-      engine_(*parts_.engine),
-      wal_(*parts_.wal),
+      engine_(parts_.engine.get()),
+      wal_(parts_.wal.get()),
       parser_(config_.limits.frame_bytes_max),
-      metrics_(std::make_unique<Metrics>()) {
+      metrics_(std::make_unique<Metrics>()),
+      node_(parts_.node) {
   snapshots_ = std::make_unique<persistence::SnapshotStore>(*parts_.env, parts_.snapshot_dir,
                                                             parts_.wal_dir);
 }
@@ -207,6 +168,44 @@ std::string Server::start(uv_loop_t* loop) {
         }
       },
       SIGCHLD);
+  uv_timer_init(loop, &sync_timer_);
+  sync_timer_.data = this;
+  release_lsn_ = wal_->durable_lsn();
+  metrics_->epoch->set(static_cast<double>(node_.epoch));
+  if (config_.replication.primary) {
+    replication_ = std::make_unique<ReplicationClient>(
+        loop, config_.replication, config_.listen.to_string(), parts_.snapshot_dir,
+        static_cast<ReplicationClient::Handler&>(*this));
+    replication_->start();
+    log_info("standby of %s (epoch %llu): answering reads, refusing writes",
+             config_.replication.primary->to_string().c_str(),
+             static_cast<unsigned long long>(node_.epoch));
+  } else if (!node_.peer.empty()) {
+    const GatewayConfig* replica = nullptr;
+    for (const GatewayConfig& g : parts_.gateways) {
+      if (g.role == Role::kReplica && replica == nullptr) replica = &g;
+    }
+    if (replica == nullptr) {
+      log_warn("cannot ask %s whether a newer primary exists: no replica token configured",
+               node_.peer.c_str());
+    } else {
+      fence_ = Fence::kChecking;
+      log_info("asking the last standby (%s) whether a newer primary exists before writing",
+               node_.peer.c_str());
+      peer_check_ =
+          std::make_unique<PeerCheck>(loop, node_.peer, replica->token, kPeerCheckTimeoutMs,
+                                      [this](const PeerCheck::Result& r) { on_peer_checked(r); });
+      peer_check_->start();
+    }
+  }
+  if (config_.replication.mode == ReplicationMode::kSync && !replication_ &&
+      config_.replication.sync_fallback_timeout_ms > 0) {
+    uint64_t every = std::clamp<uint64_t>(config_.replication.sync_fallback_timeout_ms / 4, 1, 50);
+    uv_timer_start(
+        &sync_timer_,
+        [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_sync_timer(); }, every,
+        every);
+  }
   schedule_tick();
   return "";
 }
@@ -214,7 +213,7 @@ std::string Server::start(uv_loop_t* loop) {
 void Server::run() { uv_run(loop_, UV_RUN_DEFAULT); }
 
 uint64_t Server::stamp_now_ms() {
-  last_stamp_ms_ = std::max({last_stamp_ms_, wall_ms(), engine_.now_ms()});
+  last_stamp_ms_ = std::max({last_stamp_ms_, wall_ms(), engine_->now_ms()});
   return last_stamp_ms_;
 }
 
@@ -298,6 +297,10 @@ void Server::check_output_limits(Connection* c) {
 }
 
 void Server::handle_line(Connection* c, std::string_view line) {
+  if (c->replica) {
+    handle_replica_ack(c, line);
+    return;
+  }
   arrivals_ns_.push_back(mono_ns());
   ++c->replies_unsent;
   mark_dirty(c);
@@ -318,6 +321,11 @@ void Server::handle_line(Connection* c, std::string_view line) {
     if (op) metrics_->request(*op, perr.code).inc();
     return;
   }
+  if (needs_id(req.op) && !accepting_writes()) {
+    write_error(&c->pending, req.id, smsx::Error::kReadOnly, read_only_reason());
+    metrics_->request(req.op, smsx::Error::kReadOnly).inc();
+    return;
+  }
   switch (req.op) {
     case OpKind::kHello:
       handle_hello(c, req);
@@ -330,10 +338,16 @@ void Server::handle_line(Connection* c, std::string_view line) {
     case OpKind::kSnapshot:
       handle_snapshot(c, req.id);
       return;
+    case OpKind::kDigest:
+      // Every record applied so far is in the state, committed or about to be.
+      write_digest_reply(&c->pending, req.id, wal_->next_lsn() - 1, engine_->digest());
+      metrics_->request(req.op, smsx::Error::kNone).inc();
+      return;
     case OpKind::kPromote:
+      handle_promote(c, req.id);
+      return;
     case OpKind::kReplicate:
-      write_error(&c->pending, req.id, smsx::Error::kBadRequest, "this node is not a standby");
-      metrics_->request(req.op, smsx::Error::kBadRequest).inc();
+      handle_replicate(c, req);
       return;
     default:
       handle_engine_op(c, req);
@@ -360,7 +374,8 @@ void Server::handle_hello(Connection* c, const ParsedRequest& req) {
   c->gateway = found;
   log_info("connection %llu (%s): hello as %s (%s)", static_cast<unsigned long long>(c->id),
            c->peer.c_str(), found->name.c_str(), std::string(role_name(found->role)).c_str());
-  write_hello_reply(&c->pending, req.id, found->role, 1, wal_.durable_lsn(), true);
+  write_hello_reply(&c->pending, req.id, found->role, node_.epoch, wal_->durable_lsn(),
+                    replication_ == nullptr && fence_ != Fence::kFenced);
   metrics_->request(OpKind::kHello, smsx::Error::kNone).inc();
 }
 
@@ -372,11 +387,7 @@ void Server::handle_engine_op(Connection* c, ParsedRequest& req) {
   Reply reply;
   apply_logged(cmd, &reply);
   if (req.op == OpKind::kStats) {
-    uint64_t lsn = wal_.durable_lsn();
-    uint64_t conns = connections_.size();
-    ExtraField extra[] = {
-        {"lsn", lsn}, {"connections", conns}, {"epoch", uint64_t{1}}, {"primary", true}};
-    write_reply(&c->pending, req.id, cmd, reply, extra);
+    write_stats_reply(c, req, cmd, reply);
   } else {
     write_reply(&c->pending, req.id, cmd, reply);
   }
@@ -387,10 +398,10 @@ void Server::handle_engine_op(Connection* c, ParsedRequest& req) {
 // Applies a command and, when it changed state, adds its record to the WAL batch.
 void Server::apply_logged(const Command& command, Reply* reply) {
   events_.clear();
-  *reply = engine_.apply(command, &events_);
+  *reply = engine_->apply(command, &events_);
   if (!reply->changed) return;
   uint8_t type = persistence::encode_command(command, *reply, &record_);
-  persistence::Status st = wal_.append(type, record_);
+  persistence::Status st = wal_->append(type, record_);
   if (!st.ok()) {
     log_error("WAL append failed: %s; stopping so that nothing unlogged is acknowledged",
               st.to_string().c_str());
@@ -418,20 +429,39 @@ void Server::mark_dirty(Connection* c) {
   dirty_.push_back(c);
 }
 
+// Group commit: this iteration's records in one write and one fdatasync. Then standbys that
+// are up to date get the same bytes, and a standby acknowledges what it now has.
+void Server::commit_and_ship() {
+  if (wal_->pending_bytes() == 0) return;
+  uint64_t t0 = mono_ns();
+  persistence::WalBatch batch = wal_->take_batch();
+  persistence::Status st = wal_->write_batch(batch);
+  if (!st.ok()) {
+    // Replies for this batch were promised to nobody yet; they must never be sent.
+    log_error("WAL commit failed: %s; stopping so that nothing undurable is acknowledged",
+              st.to_string().c_str());
+    std::_Exit(kWalFailureExit);
+  }
+  metrics_->fsync->observe(static_cast<double>(mono_ns() - t0) / 1e9);
+  metrics_->lsn->set(static_cast<double>(wal_->durable_lsn()));
+  if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
+    unacked_batches_.emplace_back(batch.last_lsn, uv_now(loop_));
+    if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
+  }
+  std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
+  for (Connection* c : replicas) {
+    if (c->closing || !c->pending.empty()) continue;
+    std::string error = c->replica->pump(&batch, wal_->durable_lsn());
+    if (!error.empty()) close_connection(c, error.c_str());
+  }
+  wal_->recycle_batch(std::move(batch));
+  if (replication_) replication_->ack(wal_->durable_lsn());
+}
+
 // Right before the loop polls: make the batch durable, then release the output it covers.
 void Server::before_poll() {
-  if (wal_.pending_bytes() > 0) {
-    uint64_t t0 = mono_ns();
-    persistence::Status st = wal_.commit();
-    if (!st.ok()) {
-      // Replies for this batch were promised to nobody yet; they must never be sent.
-      log_error("WAL commit failed: %s; stopping so that nothing undurable is acknowledged",
-                st.to_string().c_str());
-      std::_Exit(kWalFailureExit);
-    }
-    metrics_->fsync->observe(static_cast<double>(mono_ns() - t0) / 1e9);
-    metrics_->lsn->set(static_cast<double>(wal_.durable_lsn()));
-  }
+  commit_and_ship();
+  update_release_lsn();
   uint64_t now = mono_ns();
   for (uint64_t t : arrivals_ns_) metrics_->latency->observe(static_cast<double>(now - t) / 1e9);
   arrivals_ns_.clear();
@@ -441,7 +471,16 @@ void Server::before_poll() {
     c->dirty = false;
     if (!c->closing) flush(c);
   }
-  metrics_->active_orders->set(static_cast<double>(engine_.stats().active_orders));
+  // Standbys get the log after their own replies (the `replicate` answer) went out.
+  std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
+  for (Connection* c : replicas) {
+    if (c->closing || !c->pending.empty()) continue;
+    std::string error = c->replica->pump(nullptr, wal_->durable_lsn());
+    if (!error.empty()) close_connection(c, error.c_str());
+  }
+  metrics_->active_orders->set(static_cast<double>(engine_->stats().active_orders));
+  metrics_->replication_lag_records->set(static_cast<double>(replication_lag_records()));
+  metrics_->replication_lag_seconds->set(static_cast<double>(replication_lag_ms()) / 1e3);
   maybe_snapshot();
   if (!stopping_) schedule_tick();
   finish_shutdown_if_idle();
@@ -449,13 +488,39 @@ void Server::before_poll() {
 
 void Server::flush(Connection* c) {
   if (c->write_active || c->closing) return;
+  size_t replies = c->replies_unsent - c->replies_held;  // the replies in `pending`
+  if (holds_output(c)) {
+    // Everything in `pending` is committed locally: it waits for the standby.
+    if (!c->pending.empty()) {
+      c->held_bytes += c->pending.size();
+      c->held.push_back({wal_->durable_lsn(), std::move(c->pending), replies});
+      c->pending = std::string();
+      c->replies_held += replies;
+    }
+    replies = 0;
+    if (stopping_) {
+      // Never acknowledged to the standby: dropped, not sent. The gateway retries the
+      // requests (same ids) on the node that takes over, and gets their first replies.
+      c->replies_unsent -= c->replies_held;
+      c->replies_held = c->held_bytes = 0;
+      c->held.clear();
+    }
+    while (!c->held.empty() && c->held.front().lsn <= release_lsn_) {
+      Connection::Held& h = c->held.front();
+      c->pending.append(h.bytes);
+      replies += h.replies;
+      c->replies_held -= h.replies;
+      c->held_bytes -= h.bytes.size();
+      c->held.pop_front();
+    }
+  }
   if (c->pending.empty()) {
-    if (c->close_after_flush) close_connection(c, "closed after its last reply");
+    if (c->close_after_flush && c->held.empty()) close_connection(c, "closed after its last reply");
     return;
   }
   c->writing.swap(c->pending);
   c->pending.clear();
-  c->replies_writing = c->replies_unsent;
+  c->replies_writing = replies;
   c->write_active = true;
   c->write_req.data = c;
   uv_buf_t buf = uv_buf_init(c->writing.data(), static_cast<unsigned>(c->writing.size()));
@@ -493,6 +558,13 @@ void Server::on_write_done(Connection* c, int status) {
 void Server::close_connection(Connection* c, const char* reason) {
   if (c->closing) return;
   c->closing = true;
+  if (c->replica) {
+    replicas_.erase(std::find(replicas_.begin(), replicas_.end(), c));
+    metrics_->standbys->set(static_cast<double>(replicas_.size()));
+    log_warn("standby on connection %llu (%s) stopped following at LSN %llu: %s",
+             static_cast<unsigned long long>(c->id), c->peer.c_str(),
+             static_cast<unsigned long long>(c->replica->acked_lsn()), reason);
+  }
   log_info("connection %llu (%s) closed: %s", static_cast<unsigned long long>(c->id),
            c->peer.c_str(), reason);
   connections_.erase(std::find(connections_.begin(), connections_.end(), c));
@@ -511,18 +583,23 @@ void Server::on_closed(Connection* c) {
 }
 
 void Server::schedule_tick() {
+  if (!accepting_writes()) {
+    // A standby's expiries arrive as its primary's logged ticks; a fenced node has none.
+    uv_timer_stop(&tick_timer_);
+    return;
+  }
   if (tick_more_due_) {
     uv_timer_start(
         &tick_timer_,
         [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_tick_timer(); }, 0, 0);
     return;
   }
-  std::optional<uint64_t> wake = engine_.next_wake_ms();
+  std::optional<uint64_t> wake = engine_->next_wake_ms();
   if (!wake) {
     uv_timer_stop(&tick_timer_);
     return;
   }
-  uint64_t now = std::max(wall_ms(), engine_.now_ms());
+  uint64_t now = std::max(wall_ms(), engine_->now_ms());
   uint64_t delay = *wake > now ? *wake - now : 0;
   uv_timer_start(
       &tick_timer_,
@@ -531,6 +608,7 @@ void Server::schedule_tick() {
 }
 
 void Server::on_tick_timer() {
+  if (!accepting_writes()) return;
   Command tick;
   tick.op = Op::kTick;
   tick.now_ms = stamp_now_ms();
@@ -551,7 +629,7 @@ void Server::handle_snapshot(Connection* c, std::string_view id) {
     return;
   }
   // The snapshot covers everything applied so far: commit first so that its LSN is durable.
-  if (wal_.pending_bytes() > 0) before_poll();
+  if (wal_->pending_bytes() > 0) before_poll();
   start_snapshot();
   if (snapshot_child_ == 0) {
     write_error(&c->pending, id, smsx::Error::kOverloaded,
@@ -578,8 +656,8 @@ void Server::maybe_snapshot() {
 // The snapshot is written by a forked child: it sees the engine frozen at this instant
 // (copy-on-write) while the parent keeps serving. The child only serializes and writes.
 void Server::start_snapshot() {
-  SMSX_ASSERT(wal_.pending_bytes() == 0);
-  uint64_t lsn = wal_.durable_lsn();
+  SMSX_ASSERT(wal_->pending_bytes() == 0);
+  uint64_t lsn = wal_->durable_lsn();
   uint64_t t0 = mono_ns();
   pid_t pid = fork();
   if (pid < 0) {
@@ -589,7 +667,7 @@ void Server::start_snapshot() {
   if (pid == 0) {
     persistence::SnapshotInfo info;
     persistence::Status st =
-        persistence::take_snapshot(*parts_.env, parts_.wal_dir, parts_.snapshot_dir, engine_, lsn,
+        persistence::take_snapshot(*parts_.env, parts_.wal_dir, parts_.snapshot_dir, *engine_, lsn,
                                    /*prune=*/false, &info);
     if (!st.ok())
       log_error("snapshot at LSN %llu: %s", static_cast<unsigned long long>(lsn),
@@ -670,7 +748,7 @@ void Server::on_metrics_connection(uv_stream_t* listener, int status) {
         if (kind == HttpRequestKind::kIncomplete) return;
         uv_read_stop(s);
         Server* srv = conn->server;
-        srv->metrics_->active_orders->set(static_cast<double>(srv->engine_.stats().active_orders));
+        srv->metrics_->active_orders->set(static_cast<double>(srv->engine_->stats().active_orders));
         write_http_response(kind, srv->metrics_->registry, &conn->out);
         conn->write.data = conn;
         uv_buf_t buf = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
@@ -694,6 +772,10 @@ void Server::begin_shutdown() {
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   if (metrics_enabled_) uv_close(reinterpret_cast<uv_handle_t*>(&metrics_listener_), nullptr);
   uv_timer_stop(&tick_timer_);
+  uv_timer_stop(&sync_timer_);
+  if (replication_) {
+    replication_->stop([](void*) {}, nullptr);
+  }
   for (Connection* c : connections_) {
     if (c->reading) {
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
@@ -708,13 +790,13 @@ void Server::begin_shutdown() {
 void Server::finish_shutdown_if_idle() {
   if (!stopping_ || !connections_.empty() || snapshot_child_ != 0) return;
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&prepare_))) return;
-  SMSX_ASSERT(wal_.pending_bytes() == 0);
+  SMSX_ASSERT(wal_->pending_bytes() == 0);
   log_info("all connections closed; WAL durable to LSN %llu",
-           static_cast<unsigned long long>(wal_.durable_lsn()));
+           static_cast<unsigned long long>(wal_->durable_lsn()));
   for (uv_handle_t* h :
        {reinterpret_cast<uv_handle_t*>(&prepare_), reinterpret_cast<uv_handle_t*>(&tick_timer_),
-        reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
-        reinterpret_cast<uv_handle_t*>(&sigchld_)}) {
+        reinterpret_cast<uv_handle_t*>(&sync_timer_), reinterpret_cast<uv_handle_t*>(&sigint_),
+        reinterpret_cast<uv_handle_t*>(&sigterm_), reinterpret_cast<uv_handle_t*>(&sigchld_)}) {
     uv_close(h, nullptr);
   }
 }

@@ -13,11 +13,21 @@
 // uv timer sleeps until the engine's next wake-up and then applies a tick; when a tick
 // stops early (expiries_per_tick_max) the next one runs on the next iteration, after the
 // requests that arrived meanwhile, so a storm never stalls the loop.
+//
+// Replication (DESIGN.md "Replication"): a primary streams its committed records to each
+// standby that sends `replicate` (ReplicaStream); in sync mode replies wait until a standby
+// has acknowledged the records they depend on. A standby (replication.primary set) follows
+// its primary (ReplicationClient): it writes and applies the primary's records, never ticks
+// on its own, answers reads and refuses writes with READ_ONLY until `promote`. The epoch
+// and the last standby's address survive restarts (node_state.h); a primary that knows a
+// peer asks it at start-up whether a newer primary exists (peer_check.h) and refuses
+// writes while it waits for the answer and for good if there is one.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +36,9 @@
 #include "net/config.h"
 #include "net/connection.h"
 #include "net/metrics.h"
+#include "net/node_state.h"
+#include "net/peer_check.h"
+#include "net/replication_client.h"
 #include "net/request_parser.h"
 #include "persistence/env.h"
 #include "persistence/snapshot_store.h"
@@ -41,9 +54,13 @@ struct ServerParts {
   persistence::Env* env = nullptr;
   std::string wal_dir, snapshot_dir;
   uint64_t snapshot_lsn = 0;  // LSN of the snapshot recovery started from (0: none)
+  // To rebuild the engine and the WAL when a standby receives a snapshot.
+  EngineConfig engine_config;
+  persistence::WalWriterOptions wal_options;
+  NodeState node;  // as loaded from data_dir/node.state
 };
 
-class Server {
+class Server : private ReplicationClient::Handler {
  public:
   explicit Server(ServerParts parts);
   ~Server();
@@ -66,6 +83,8 @@ class Server {
   void on_signal(int signum);
   void on_snapshot_child_exit(int64_t exit_status);
   void on_metrics_connection(uv_stream_t* listener, int status);
+  void on_sync_timer();
+  void on_peer_checked(const PeerCheck::Result& result);
 
  private:
   struct Metrics;
@@ -74,6 +93,25 @@ class Server {
   void handle_hello(Connection* c, const ParsedRequest& req);
   void handle_engine_op(Connection* c, ParsedRequest& req);
   void handle_snapshot(Connection* c, std::string_view id);
+  void handle_replicate(Connection* c, const ParsedRequest& req);
+  void handle_promote(Connection* c, std::string_view id);
+  void handle_replica_ack(Connection* c, std::string_view line);
+  void write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,
+                         const Reply& reply);
+  bool accepting_writes() const;
+  std::string_view read_only_reason() const;
+  void commit_and_ship();
+  void update_release_lsn();
+  bool holds_output(const Connection* c) const;
+  void save_node_state_or_log();
+  uint64_t replication_lag_records() const;
+  uint64_t replication_lag_ms() const;
+  // ReplicationClient::Handler (standby).
+  uint64_t replication_next_lsn() override;
+  uint64_t replication_epoch() override;
+  void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) override;
+  std::string on_snapshot(const std::string& path, uint64_t lsn) override;
+  std::string on_record(const persistence::WalRecord& record) override;
   void apply_logged(const Command& command, Reply* reply);
   void publish_events();
   void mark_dirty(Connection* c);
@@ -89,8 +127,8 @@ class Server {
 
   ServerParts parts_;
   const Config& config_;
-  Engine& engine_;
-  persistence::WalWriter& wal_;
+  Engine* engine_;               // parts_.engine; replaced when a standby loads a snapshot
+  persistence::WalWriter* wal_;  // parts_.wal; likewise
   std::unique_ptr<persistence::SnapshotStore> snapshots_;
   uv_loop_t* loop_ = nullptr;
   uv_tcp_t listener_{};
@@ -115,6 +153,27 @@ class Server {
   uint64_t records_since_snapshot_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
   std::vector<uint64_t> arrivals_ns_;  // requests answered this iteration, for latency
+
+  // Replication.
+  enum class Fence : uint8_t {
+    kNone,      // a primary accepting writes (or a standby: see replication_)
+    kChecking,  // asking the peer whether a newer primary exists; writes wait
+    kFenced,    // a newer primary exists: writes are refused for good
+  };
+  NodeState node_;
+  Fence fence_ = Fence::kNone;
+  uint64_t fenced_by_epoch_ = 0;
+  std::unique_ptr<ReplicationClient> replication_;          // set on a standby until promote
+  std::unique_ptr<ReplicationClient> retired_replication_;  // stopped by promote
+  std::unique_ptr<PeerCheck> peer_check_;
+  std::vector<Connection*> replicas_;  // connections streaming to a standby
+  uint64_t standby_acked_lsn_ = 0;     // the highest LSN a standby acknowledged
+  bool standby_seen_ = false;
+  // Committed batches not yet acknowledged by a standby: (last LSN, loop ms at commit).
+  std::deque<std::pair<uint64_t, uint64_t>> unacked_batches_;
+  uint64_t release_lsn_ = 0;  // output depending on records above this waits (sync mode)
+  bool sync_degraded_ = false;
+  uv_timer_t sync_timer_{};
 };
 
 }  // namespace smsx::net

@@ -9,6 +9,7 @@
 #include "net/config.h"
 #include "net/gateways_file.h"
 #include "net/log.h"
+#include "net/node_state.h"
 #include "net/server.h"
 #include "persistence/posix_env.h"
 #include "persistence/recovery.h"
@@ -95,7 +96,14 @@ int main(int argc, char** argv) {
   st = persistence::WalWriter::open(env, wal_dir, info.last_lsn + 1, wal_options, &wal);
   if (!st.ok()) return fail("cannot open the WAL: " + st.to_string());
 
+  net::NodeState node;
+  std::string node_error = net::load_node_state(config.data_dir, &node);
+  if (!node_error.empty()) return fail(node_error);
+
   net::ServerParts parts;
+  parts.engine_config = engine_config;
+  parts.wal_options = wal_options;
+  parts.node = node;
   parts.config = config;
   parts.gateways = std::move(gateways);
   parts.engine = std::move(engine);

@@ -377,11 +377,24 @@ TEST_F(RequestParserTest, UnknownOp) {
   EXPECT_FALSE(e.op.has_value());
   refused(R"({"op":"Balance","account":1})", smsx::Error::kUnknownOp);
   refused(R"({"op":"tick"})", smsx::Error::kUnknownOp);
-  refused(R"({"op":"replicate"})", smsx::Error::kUnknownOp);
   refused(R"({"op":""})", smsx::Error::kUnknownOp);
   const std::string long_name(1000, 'z');
   EXPECT_LT(refused(R"({"op":")" + long_name + R"("})", smsx::Error::kUnknownOp).message.size(),
             64u);
+}
+
+TEST_F(RequestParserTest, Replicate) {
+  const ParsedRequest& r =
+      ok(R"({"id":"r","op":"replicate","from_lsn":42,"epoch":3,"listen":"127.0.0.1:7710"})");
+  EXPECT_EQ(r.op, OpKind::kReplicate);
+  EXPECT_EQ(r.from_lsn, 42u);
+  EXPECT_EQ(r.epoch, 3u);
+  EXPECT_EQ(r.listen, "127.0.0.1:7710");
+  EXPECT_EQ(ok(R"({"op":"replicate","from_lsn":1,"epoch":1})").listen, "");
+  refused_with(R"({"op":"replicate","from_lsn":0,"epoch":1})", "field 'from_lsn'");
+  refused_with(R"({"op":"replicate","epoch":1})", "missing field 'from_lsn'");
+  refused_with(R"({"op":"replicate","from_lsn":1})", "missing field 'epoch'");
+  refused_with(R"({"op":"replicate","from_lsn":1,"epoch":-1})", "field 'epoch'");
 }
 
 TEST_F(RequestParserTest, Ids) {

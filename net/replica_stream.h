@@ -1,0 +1,71 @@
+// The primary's side of one standby (DESIGN.md "Replication", docs/protocol.md "replicate").
+//
+// After the standby's `replicate` request is answered, its connection carries, in order:
+// the bytes of a snapshot file when one is needed (the reply says how many), then WAL
+// records from the LSN the reply names, each encoded exactly as in a segment file
+// (docs/wal_format.md "Records": CRC, length, LSN, type, payload), so the standby checks
+// every record's CRC and LSN as recovery would. The standby answers with lines
+// "ack <LSN>\n": every record up to that LSN is durable in its own WAL.
+//
+// Only durable records are sent (the server pumps after each commit). A standby that is
+// behind is fed from the segment files, a bounded amount per loop iteration and only while
+// its socket keeps up; once it has everything it gets each committed batch as it is.
+// Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "persistence/env.h"
+#include "persistence/wal_reader.h"
+#include "persistence/wal_writer.h"
+
+namespace smsx::net {
+
+class ReplicaStream {
+ public:
+  // `tcp`: the standby's connection (outlives this object). The stream starts with the
+  // snapshot at `snapshot_path` (`snapshot_bytes` long; none when the path is empty), then
+  // the records from `from_lsn`.
+  ReplicaStream(uv_stream_t* tcp, persistence::Env& env, std::string wal_dir, uint64_t from_lsn,
+                std::string snapshot_path, uint64_t snapshot_bytes);
+  ~ReplicaStream();
+  ReplicaStream(const ReplicaStream&) = delete;
+  ReplicaStream& operator=(const ReplicaStream&) = delete;
+
+  // Sends what is due: the rest of the snapshot, records from the segment files, or the
+  // batch just committed (`batch`, may be null or empty). Every record up to durable_lsn is
+  // on disk. Returns "" or why the stream must end (the standby reconnects and asks again).
+  std::string pump(const persistence::WalBatch* batch, uint64_t durable_lsn);
+
+  // An "ack <LSN>" line from the standby; false if it is not one, or acknowledges an LSN
+  // that was never sent.
+  bool on_ack_line(std::string_view line);
+
+  uint64_t acked_lsn() const { return acked_lsn_; }
+  uint64_t next_lsn() const { return next_lsn_; }  // the next record to send
+  uint64_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  // Hands `bytes` to libuv (one write; the buffer is freed when it is done).
+  bool write(std::string bytes);
+  std::string pump_snapshot();
+  std::string pump_from_files(uint64_t durable_lsn);
+  size_t queued_bytes() const;
+
+  uv_stream_t* tcp_;
+  persistence::Env& env_;
+  std::string wal_dir_;
+  uint64_t next_lsn_;
+  uint64_t acked_lsn_;
+  int snapshot_fd_ = -1;
+  uint64_t snapshot_left_ = 0;
+  std::unique_ptr<persistence::WalReader> reader_;  // while catching up from files
+  uint64_t bytes_sent_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace smsx::net
