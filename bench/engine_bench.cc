@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/engine.h"
+#include "core/heap_pages.h"
 
 namespace smsx {
 namespace {
@@ -243,3 +244,11 @@ BENCHMARK(BM_BytesPerActiveOrder)
 
 }  // namespace
 }  // namespace smsx
+
+// As smsxd does at start-up (core/heap_pages.h), so the figures are the server's.
+namespace {
+const bool heap_pages_chosen = [] {
+  smsx::use_huge_pages_for_heap();
+  return true;
+}();
+}  // namespace

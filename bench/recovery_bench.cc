@@ -8,8 +8,11 @@
 // argument 1) every order.place remembered under its request id, as within the retention
 // period; with 0, no request id is remembered, which shows what the idempotency table costs.
 #include <benchmark/benchmark.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +22,7 @@
 
 #include "core/byte_io.h"
 #include "core/engine.h"
+#include "core/heap_pages.h"
 #include "persistence/command_codec.h"
 #include "persistence/posix_env.h"
 #include "persistence/recovery.h"
@@ -161,6 +165,28 @@ void set_counters(benchmark::State& state, uint64_t orders, uint64_t bytes) {
   state.counters["active_orders"] = static_cast<double>(orders);
   state.counters["snapshot_MB"] = static_cast<double>(bytes) / 1e6;
   state.counters["bytes/order"] = static_cast<double>(bytes) / static_cast<double>(orders);
+}
+
+// fork() with the state in memory: how long the server's loop stops when it starts a
+// snapshot (the child writes it from its copy-on-write view while the parent serves). The
+// child exits at once; the time is that of the fork() call in the parent, the longest of
+// the iterations is reported as max_ms.
+void BM_ForkPause(benchmark::State& state) {
+  engine_with(state);
+  double longest_ms = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    const pid_t pid = ::fork();
+    if (pid == 0) ::_exit(0);
+    const auto stop = std::chrono::steady_clock::now();
+    if (pid < 0) die("fork");
+    state.SetIterationTime(std::chrono::duration<double>(stop - start).count());
+    longest_ms =
+        std::max(longest_ms, std::chrono::duration<double, std::milli>(stop - start).count());
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  state.counters["max_ms"] = longest_ms;
 }
 
 // Engine::save into a sink that drops the bytes: the CPU cost of a snapshot.
@@ -387,13 +413,17 @@ void register_snapshot_benchmarks(int64_t orders, int64_t remembered) {
   for (const auto& [name, fn] : {std::pair{"BM_SnapshotSerialize", &BM_SnapshotSerialize},
                                  std::pair{"BM_SnapshotWrite", &BM_SnapshotWrite},
                                  std::pair{"BM_SnapshotLoad", &BM_SnapshotLoad},
-                                 std::pair{"BM_RecoverFromSnapshot", &BM_RecoverFromSnapshot}}) {
-    benchmark::RegisterBenchmark(name, fn)
-        ->Args({orders, remembered})
-        ->ArgNames({"orders", "remembered"})
-        ->Unit(benchmark::kMillisecond)
-        ->Iterations(fn == &BM_SnapshotLoad ? 3 : iterations)
-        ->UseRealTime();
+                                 std::pair{"BM_RecoverFromSnapshot", &BM_RecoverFromSnapshot},
+                                 std::pair{"BM_ForkPause", &BM_ForkPause}}) {
+    auto* b = benchmark::RegisterBenchmark(name, fn)
+                  ->Args({orders, remembered})
+                  ->ArgNames({"orders", "remembered"})
+                  ->Unit(benchmark::kMillisecond);
+    if (fn == &BM_ForkPause) {
+      b->Iterations(10)->UseManualTime();
+    } else {
+      b->Iterations(fn == &BM_SnapshotLoad ? 3 : iterations)->UseRealTime();
+    }
   }
 }
 
@@ -406,3 +436,11 @@ const bool registered = [] {
 
 }  // namespace
 }  // namespace smsx::persistence
+
+// As smsxd does at start-up (core/heap_pages.h), so the figures are the server's.
+namespace {
+const bool heap_pages_chosen = [] {
+  smsx::use_huge_pages_for_heap();
+  return true;
+}();
+}  // namespace

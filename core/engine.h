@@ -26,6 +26,7 @@
 
 #include "core/command.h"
 #include "core/engine_config.h"
+#include "core/huge_page_allocator.h"
 #include "core/inventory.h"
 #include "core/ledger.h"
 #include "core/order_store.h"
@@ -132,7 +133,10 @@ class Engine {
   OrderStore orders_;
   uint64_t last_order_id_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed at, order id), oldest first
-  absl::flat_hash_map<RequestKey, Remembered> remembered_;
+  // The biggest table (one entry per request id within the retention period): huge pages.
+  absl::flat_hash_map<RequestKey, Remembered, absl::Hash<RequestKey>, std::equal_to<RequestKey>,
+                      HugePageAllocator<std::pair<const RequestKey, Remembered>>>
+      remembered_;
   std::deque<std::pair<uint64_t, RequestKey>> remembered_fifo_;  // (at, key), oldest first
   uint64_t active_orders_ = 0;
   uint64_t placed_ = 0, expired_ = 0, finished_ = 0, cancelled_ = 0;

@@ -1,0 +1,56 @@
+// An allocator for the engine's largest tables that backs big allocations with
+// transparent huge pages (2 MiB): mmap + madvise(MADV_HUGEPAGE) above 4 MiB, the global
+// operator new below. With millions of orders a table of a gigabyte in 4 KiB pages costs a
+// TLB miss on nearly every probe, and fork() (the server's snapshots) has to copy a page
+// table entry for every 4 KiB; in 2 MiB pages both shrink 512-fold. Where the kernel has
+// no huge page to give (or THP is off) the memory is ordinary pages: only speed changes.
+#pragma once
+
+#include <sys/mman.h>
+
+#include <cstddef>
+#include <new>
+
+namespace smsx {
+
+inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
+inline constexpr std::size_t kHugePageAllocationMin = std::size_t{4} << 20;
+
+template <class T>
+struct HugePageAllocator {
+  using value_type = T;
+
+  HugePageAllocator() = default;
+  template <class U>
+  HugePageAllocator(const HugePageAllocator<U>&) {}  // NOLINT: rebinding is implicit
+
+  T* allocate(std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kHugePageAllocationMin) {
+      return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
+    }
+    void* p =
+        ::mmap(nullptr, rounded(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    ::madvise(p, rounded(bytes), MADV_HUGEPAGE);  // advice only: failure changes nothing
+    return static_cast<T*>(p);
+  }
+
+  void deallocate(T* p, std::size_t n) {
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes < kHugePageAllocationMin) {
+      ::operator delete (p, std::align_val_t{alignof(T)});
+      return;
+    }
+    ::munmap(p, rounded(bytes));
+  }
+
+  friend bool operator==(const HugePageAllocator&, const HugePageAllocator&) { return true; }
+
+ private:
+  static std::size_t rounded(std::size_t bytes) {
+    return (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  }
+};
+
+}  // namespace smsx
