@@ -61,6 +61,7 @@ struct Connection {
     size_t replies;
   };
   std::deque<Held> held;
+  uint64_t output_lsn = 0;  // the last record a reply or event of this connection reports
   size_t replies_held = 0;
   size_t held_bytes = 0;
 

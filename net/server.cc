@@ -1,5 +1,6 @@
 #include "net/server.h"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -173,8 +174,16 @@ std::string Server::start(uv_loop_t* loop) {
   release_lsn_ = wal_->durable_lsn();
   metrics_->epoch->set(static_cast<double>(node_.epoch));
   if (config_.replication.primary) {
+    // The primary remembers this address to ask at its restart whether we were promoted; a
+    // wildcard address would make it ask itself, so none is sent then (fencing off).
+    const bool wildcard = config_.listen.host == "0.0.0.0" || config_.listen.host == "::";
+    if (wildcard) {
+      log_warn(
+          "listen is a wildcard address: the primary cannot ask this standby after a "
+          "failover whether it was promoted (docs/operations.md, \"Fencing\")");
+    }
     replication_ = std::make_unique<ReplicationClient>(
-        loop, config_.replication, config_.listen.to_string(), parts_.snapshot_dir,
+        loop, config_.replication, wildcard ? "" : config_.listen.to_string(), parts_.snapshot_dir,
         static_cast<ReplicationClient::Handler&>(*this));
     replication_->start();
     log_info("standby of %s (epoch %llu): answering reads, refusing writes",
@@ -198,16 +207,23 @@ std::string Server::start(uv_loop_t* loop) {
       peer_check_->start();
     }
   }
-  if (config_.replication.mode == ReplicationMode::kSync && !replication_ &&
-      config_.replication.sync_fallback_timeout_ms > 0) {
-    uint64_t every = std::clamp<uint64_t>(config_.replication.sync_fallback_timeout_ms / 4, 1, 50);
-    uv_timer_start(
-        &sync_timer_,
-        [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_sync_timer(); }, every,
-        every);
-  }
+  start_sync_timer();
   schedule_tick();
   return "";
+}
+
+// Sync mode with a fallback timeout: wakes the loop so that held replies are released when
+// the standby stays silent (update_release_lsn()), even when nothing else happens.
+void Server::start_sync_timer() {
+  if (config_.replication.mode != ReplicationMode::kSync || replication_ ||
+      config_.replication.sync_fallback_timeout_ms == 0) {
+    return;
+  }
+  uint64_t every = std::clamp<uint64_t>(config_.replication.sync_fallback_timeout_ms / 4, 1, 50);
+  uv_timer_start(
+      &sync_timer_,
+      [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_sync_timer(); }, every,
+      every);
 }
 
 void Server::run() { uv_run(loop_, UV_RUN_DEFAULT); }
@@ -386,6 +402,7 @@ void Server::handle_engine_op(Connection* c, ParsedRequest& req) {
   if (needs_id(req.op)) cmd.key = make_request_key(c->gateway->name, req.id);
   Reply reply;
   apply_logged(cmd, &reply);
+  if (reply.changed || reply.replayed) c->output_lsn = wal_->next_lsn() - 1;
   if (req.op == OpKind::kStats) {
     write_stats_reply(c, req, cmd, reply);
   } else {
@@ -417,6 +434,7 @@ void Server::publish_events() {
     for (Connection* s : connections_) {
       if ((s->subscriptions & bit) == 0 || s->closing) continue;
       write_event(&s->pending, e);
+      s->output_lsn = wal_->next_lsn() - 1;  // the change it reports (sync mode waits for it)
       mark_dirty(s);
     }
   }
@@ -490,10 +508,11 @@ void Server::flush(Connection* c) {
   if (c->write_active || c->closing) return;
   size_t replies = c->replies_unsent - c->replies_held;  // the replies in `pending`
   if (holds_output(c)) {
-    // Everything in `pending` is committed locally: it waits for the standby.
+    // Everything in `pending` is committed locally; what reports a change (a reply that
+    // changed state, an event) waits until the standby has that change's record.
     if (!c->pending.empty()) {
       c->held_bytes += c->pending.size();
-      c->held.push_back({wal_->durable_lsn(), std::move(c->pending), replies});
+      c->held.push_back({c->output_lsn, std::move(c->pending), replies});
       c->pending = std::string();
       c->replies_held += replies;
     }
@@ -659,12 +678,18 @@ void Server::start_snapshot() {
   SMSX_ASSERT(wal_->pending_bytes() == 0);
   uint64_t lsn = wal_->durable_lsn();
   uint64_t t0 = mono_ns();
+  const pid_t parent = ::getpid();
   pid_t pid = fork();
   if (pid < 0) {
     log_error("snapshot: fork failed: %s", strerror(errno));
     return;
   }
   if (pid == 0) {
+    // The writer must not outlive a killed server, nor keep its sockets open: a restart
+    // could not bind, and clients of the dead server would not see their connections close.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) std::_Exit(1);
+    ::close_range(3, ~0u, 0);
     persistence::SnapshotInfo info;
     persistence::Status st =
         persistence::take_snapshot(*parts_.env, parts_.wal_dir, parts_.snapshot_dir, *engine_, lsn,

@@ -102,6 +102,7 @@ class Server : private ReplicationClient::Handler {
   std::string_view read_only_reason() const;
   void commit_and_ship();
   void update_release_lsn();
+  void start_sync_timer();
   bool holds_output(const Connection* c) const;
   void save_node_state_or_log();
   uint64_t replication_lag_records() const;

@@ -224,6 +224,7 @@ void Server::handle_promote(Connection* c, std::string_view id) {
   replication_->stop([](void*) {}, nullptr);
   retired_replication_ = std::move(replication_);
   metrics_->epoch->set(static_cast<double>(node_.epoch));
+  start_sync_timer();
   log_warn(
       "promoted: primary under epoch %llu from LSN %llu; the old primary (%s) must rejoin "
       "as a standby",

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/heap_pages.h"
 #include "net/config.h"
 #include "net/gateways_file.h"
 #include "net/log.h"
@@ -27,6 +28,7 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  use_huge_pages_for_heap();
   auto loaded = net::load_config(argc, argv);
   if (!loaded.ok()) {
     std::fprintf(stderr, "smsxd: %s\n", loaded.error().c_str());
@@ -84,6 +86,20 @@ int main(int argc, char** argv) {
       static_cast<unsigned long long>(info.records_replayed),
       static_cast<unsigned long long>(info.last_lsn),
       static_cast<unsigned long long>(engine->stats().active_orders), info.elapsed_ms);
+
+  for (const std::string& skipped : info.skipped_snapshots) {
+    net::log_warn(
+        "recovery skipped a snapshot that does not verify or load: %s (fell back to an "
+        "older one and a longer replay)",
+        skipped.c_str());
+  }
+  if (info.torn_tail) {
+    net::log_warn(
+        "recovery cut a torn tail off %s at offset %llu (%llu bytes of an interrupted "
+        "write, never acknowledged)",
+        info.torn_tail->path.c_str(), static_cast<unsigned long long>(info.torn_tail->offset),
+        static_cast<unsigned long long>(info.torn_tail->bytes_dropped));
+  }
 
   persistence::WalWriterOptions wal_options;
   if (config.durability == net::Durability::kNone) {
