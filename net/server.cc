@@ -463,7 +463,7 @@ void Server::commit_and_ship() {
   metrics_->fsync->observe(static_cast<double>(mono_ns() - t0) / 1e9);
   metrics_->lsn->set(static_cast<double>(wal_->durable_lsn()));
   if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
-    unacked_batches_.emplace_back(batch.last_lsn, uv_now(loop_));
+    unacked_batches_.emplace_back(batch.last_lsn, mono_ns());
     if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
   }
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_

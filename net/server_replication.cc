@@ -57,7 +57,7 @@ void Server::update_release_lsn() {
   }
   const uint64_t timeout = config_.replication.sync_fallback_timeout_ms;
   if (!sync_degraded_ && timeout > 0 && !unacked_batches_.empty() &&
-      uv_now(loop_) - unacked_batches_.front().second >= timeout) {
+      (uv_hrtime() - unacked_batches_.front().second) / 1'000'000 >= timeout) {
     sync_degraded_ = true;
     log_warn(
         "replication: no standby acknowledged LSN %llu for %llu ms: answering without it "
@@ -161,10 +161,10 @@ void Server::handle_replica_ack(Connection* c, std::string_view line) {
   const uint64_t acked = c->replica->acked_lsn();
   if (acked <= standby_acked_lsn_) return;
   standby_acked_lsn_ = acked;
-  const uint64_t now = uv_now(loop_);
+  const uint64_t now = uv_hrtime();
   while (!unacked_batches_.empty() && unacked_batches_.front().first <= acked) {
     metrics_->replication_ack->observe(static_cast<double>(now - unacked_batches_.front().second) /
-                                       1e3);
+                                       1e9);
     unacked_batches_.pop_front();
   }
   if (config_.replication.mode == ReplicationMode::kSync) on_sync_timer();
@@ -187,7 +187,7 @@ uint64_t Server::replication_lag_ms() const {
     return replication_lag_records() > 0 && last != 0 && now > last ? now - last : 0;
   }
   if (unacked_batches_.empty()) return 0;
-  return now - unacked_batches_.front().second;
+  return (uv_hrtime() - unacked_batches_.front().second) / 1'000'000;
 }
 
 void Server::write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,
