@@ -5,8 +5,9 @@
 // iteration runs; nothing in `pending` may reach the client before the WAL commit that
 // covers it (DESIGN.md "One loop iteration"). After the commit the server moves `pending`
 // into `writing` and hands it to one uv_write: one write of many replies per connection
-// per iteration. While a write is in flight new output waits in `pending`. In sync
-// replication mode committed output waits in `held` until a standby acknowledged it.
+// per iteration. While a write is in flight new output waits in `pending`. At each
+// iteration's end `pending` moves to `held`, tagged with the records it depends on, and
+// leaves it once they are durable (and, in sync replication mode, on a standby).
 //
 // Owned by the Server; freed in the uv_close callback. Loop thread only.
 #pragma once
@@ -56,12 +57,14 @@ struct Connection {
   // Sync replication: committed output that waits until a standby has the records it
   // depends on (bytes, the last LSN they depend on, and how many replies they hold).
   struct Held {
-    uint64_t lsn;
+    uint64_t lsn;       // durable first: the last record applied when it was written
+    uint64_t sync_lsn;  // sync mode: a standby must have acknowledged this (0: nothing)
     std::string bytes;
     size_t replies;
   };
   std::deque<Held> held;
-  uint64_t output_lsn = 0;  // the last record a reply or event of this connection reports
+  uint64_t output_lsn = 0;        // the last record a reply or event of this connection reports
+  std::deque<uint64_t> arrivals;  // when each unanswered request was read (latency metric)
   size_t replies_held = 0;
   size_t held_bytes = 0;
 

@@ -169,6 +169,8 @@ std::string Server::start(uv_loop_t* loop) {
         }
       },
       SIGCHLD);
+  commit_ = std::make_unique<CommitThread>(
+      loop, [](void* server) { static_cast<Server*>(server)->on_commit_done(); }, this);
   uv_timer_init(loop, &sync_timer_);
   sync_timer_.data = this;
   release_lsn_ = wal_->durable_lsn();
@@ -317,7 +319,7 @@ void Server::handle_line(Connection* c, std::string_view line) {
     handle_replica_ack(c, line);
     return;
   }
-  arrivals_ns_.push_back(mono_ns());
+  c->arrivals.push_back(mono_ns());
   ++c->replies_unsent;
   mark_dirty(c);
   ParsedRequest req;
@@ -447,42 +449,64 @@ void Server::mark_dirty(Connection* c) {
   dirty_.push_back(c);
 }
 
-// Group commit: this iteration's records in one write and one fdatasync. Then standbys that
-// are up to date get the same bytes, and a standby acknowledges what it now has.
-void Server::commit_and_ship() {
+// Group commit: this iteration's records go to the commit thread as one batch (one write,
+// one fdatasync) while the loop goes on; at most one batch is in flight, so the records
+// that arrive meanwhile form the next one.
+void Server::submit_commit() {
+  if (commit_->busy() || wal_->pending_bytes() == 0) return;
+  commit_->submit(wal_, wal_->take_batch());
+}
+
+void Server::on_commit_done() {
+  std::optional<CommitThread::Done> done = commit_->take();
+  if (done) complete_commit(std::move(*done));
+}
+
+// Synchronously: the batch in flight, then everything still pending. For the callers that
+// need the state and the log to agree now (snapshots, a standby replacing its state).
+void Server::commit_all_now() {
+  if (std::optional<CommitThread::Done> done = commit_->wait()) complete_commit(std::move(*done));
   if (wal_->pending_bytes() == 0) return;
-  uint64_t t0 = mono_ns();
-  persistence::WalBatch batch = wal_->take_batch();
-  persistence::Status st = wal_->write_batch(batch);
-  if (!st.ok()) {
+  CommitThread::Done done{wal_->take_batch(), {}, 0};
+  const uint64_t t0 = mono_ns();
+  done.status = wal_->write_batch(done.batch);
+  done.write_ns = mono_ns() - t0;
+  complete_commit(std::move(done));
+}
+
+// A batch is durable: its output may go (once a standby has it, in sync mode), standbys that
+// are up to date get the same bytes, and a standby acknowledges what it now has.
+void Server::complete_commit(CommitThread::Done done) {
+  if (!done.status.ok()) {
     // Replies for this batch were promised to nobody yet; they must never be sent.
     log_error("WAL commit failed: %s; stopping so that nothing undurable is acknowledged",
-              st.to_string().c_str());
+              done.status.to_string().c_str());
     std::_Exit(kWalFailureExit);
   }
-  metrics_->fsync->observe(static_cast<double>(mono_ns() - t0) / 1e9);
+  metrics_->fsync->observe(static_cast<double>(done.write_ns) / 1e9);
   metrics_->lsn->set(static_cast<double>(wal_->durable_lsn()));
   if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
-    unacked_batches_.emplace_back(batch.last_lsn, mono_ns());
+    unacked_batches_.emplace_back(done.batch.last_lsn, mono_ns());
     if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
   }
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
     if (c->closing || !c->pending.empty()) continue;
-    std::string error = c->replica->pump(&batch, wal_->durable_lsn());
+    std::string error = c->replica->pump(&done.batch, wal_->durable_lsn());
     if (!error.empty()) close_connection(c, error.c_str());
   }
-  wal_->recycle_batch(std::move(batch));
+  wal_->recycle_batch(std::move(done.batch));
   if (replication_) replication_->ack(wal_->durable_lsn());
+  for (Connection* c : connections_) {
+    if (!c->held.empty()) mark_dirty(c);
+  }
 }
 
-// Right before the loop polls: make the batch durable, then release the output it covers.
+// Right before the loop polls: start the next commit, then write what is durable.
 void Server::before_poll() {
-  commit_and_ship();
+  maybe_snapshot();
+  submit_commit();
   update_release_lsn();
-  uint64_t now = mono_ns();
-  for (uint64_t t : arrivals_ns_) metrics_->latency->observe(static_cast<double>(now - t) / 1e9);
-  arrivals_ns_.clear();
   std::vector<Connection*> dirty;
   dirty.swap(dirty_);
   for (Connection* c : dirty) {
@@ -499,39 +523,49 @@ void Server::before_poll() {
   metrics_->active_orders->set(static_cast<double>(engine_->stats().active_orders));
   metrics_->replication_lag_records->set(static_cast<double>(replication_lag_records()));
   metrics_->replication_lag_seconds->set(static_cast<double>(replication_lag_ms()) / 1e3);
-  maybe_snapshot();
   if (!stopping_) schedule_tick();
   finish_shutdown_if_idle();
 }
 
+// Output waits in `held` until the records it depends on are durable: every reply may show
+// state up to the last record applied when it was written; in sync mode, what reports a
+// change (a reply that changed state, an event) also waits until a standby has it.
 void Server::flush(Connection* c) {
   if (c->write_active || c->closing) return;
-  size_t replies = c->replies_unsent - c->replies_held;  // the replies in `pending`
-  if (holds_output(c)) {
-    // Everything in `pending` is committed locally; what reports a change (a reply that
-    // changed state, an event) waits until the standby has that change's record.
-    if (!c->pending.empty()) {
-      c->held_bytes += c->pending.size();
-      c->held.push_back({c->output_lsn, std::move(c->pending), replies});
-      c->pending = std::string();
-      c->replies_held += replies;
+  const size_t in_pending = c->replies_unsent - c->replies_held;
+  if (!c->pending.empty() || in_pending > 0) {
+    c->held_bytes += c->pending.size();
+    c->held.push_back({wal_->next_lsn() - 1, holds_for_standby(c) ? c->output_lsn : 0,
+                       std::move(c->pending), in_pending});
+    c->pending = std::string();
+    c->replies_held += in_pending;
+  }
+  const uint64_t durable = wal_->durable_lsn();
+  const uint64_t now = mono_ns();
+  size_t replies = 0;
+  while (!c->held.empty()) {
+    Connection::Held& h = c->held.front();
+    if (h.lsn > durable) break;
+    if (h.sync_lsn > release_lsn_) {
+      if (stopping_) {
+        // Never acknowledged to the standby: dropped, not sent. The gateway retries the
+        // requests (same ids) on the node that takes over, and gets their first replies.
+        c->replies_unsent -= c->replies_held;
+        c->replies_held = c->held_bytes = 0;
+        c->held.clear();
+        c->arrivals.clear();
+      }
+      break;
     }
-    replies = 0;
-    if (stopping_) {
-      // Never acknowledged to the standby: dropped, not sent. The gateway retries the
-      // requests (same ids) on the node that takes over, and gets their first replies.
-      c->replies_unsent -= c->replies_held;
-      c->replies_held = c->held_bytes = 0;
-      c->held.clear();
+    c->pending.append(h.bytes);
+    replies += h.replies;
+    c->replies_held -= h.replies;
+    c->held_bytes -= h.bytes.size();
+    for (size_t i = 0; i < h.replies && !c->arrivals.empty(); ++i) {
+      metrics_->latency->observe(static_cast<double>(now - c->arrivals.front()) / 1e9);
+      c->arrivals.pop_front();
     }
-    while (!c->held.empty() && c->held.front().lsn <= release_lsn_) {
-      Connection::Held& h = c->held.front();
-      c->pending.append(h.bytes);
-      replies += h.replies;
-      c->replies_held -= h.replies;
-      c->held_bytes -= h.bytes.size();
-      c->held.pop_front();
-    }
+    c->held.pop_front();
   }
   if (c->pending.empty()) {
     if (c->close_after_flush && c->held.empty()) close_connection(c, "closed after its last reply");
@@ -566,7 +600,7 @@ void Server::on_write_done(Connection* c, int status) {
   }
   // Output that arrived meanwhile may belong to records not yet committed: it goes out
   // from before_poll(), after the commit, never from here.
-  if (!c->pending.empty() || c->close_after_flush) {
+  if (!c->pending.empty() || !c->held.empty() || c->close_after_flush) {
     mark_dirty(c);
     return;
   }
@@ -648,7 +682,7 @@ void Server::handle_snapshot(Connection* c, std::string_view id) {
     return;
   }
   // The snapshot covers everything applied so far: commit first so that its LSN is durable.
-  if (wal_->pending_bytes() > 0) before_poll();
+  commit_all_now();
   start_snapshot();
   if (snapshot_child_ == 0) {
     write_error(&c->pending, id, smsx::Error::kOverloaded,
@@ -668,6 +702,7 @@ void Server::maybe_snapshot() {
   const auto& every = config_.snapshot;  // 0 = never by that measure
   if ((every.every_records != 0 && records_since_snapshot_ >= every.every_records) ||
       (every.every_bytes != 0 && bytes_since_snapshot_ >= every.every_bytes)) {
+    commit_all_now();  // the snapshot's LSN must cover exactly the state it writes
     start_snapshot();
   }
 }
@@ -675,7 +710,7 @@ void Server::maybe_snapshot() {
 // The snapshot is written by a forked child: it sees the engine frozen at this instant
 // (copy-on-write) while the parent keeps serving. The child only serializes and writes.
 void Server::start_snapshot() {
-  SMSX_ASSERT(wal_->pending_bytes() == 0);
+  SMSX_ASSERT(wal_->pending_bytes() == 0 && !commit_->busy());
   uint64_t lsn = wal_->durable_lsn();
   uint64_t t0 = mono_ns();
   const pid_t parent = ::getpid();
@@ -815,7 +850,8 @@ void Server::begin_shutdown() {
 void Server::finish_shutdown_if_idle() {
   if (!stopping_ || !connections_.empty() || snapshot_child_ != 0) return;
   if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&prepare_))) return;
-  SMSX_ASSERT(wal_->pending_bytes() == 0);
+  if (commit_->busy() || wal_->pending_bytes() > 0) return;  // the next iteration commits
+  commit_->stop();
   log_info("all connections closed; WAL durable to LSN %llu",
            static_cast<unsigned long long>(wal_->durable_lsn()));
   for (uv_handle_t* h :

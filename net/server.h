@@ -3,9 +3,11 @@
 // One libuv loop on one thread owns everything here, the engine included. One iteration:
 // read callbacks parse and apply every complete request (replies go to each connection's
 // pending output, WAL records to the writer's batch); then, in the prepare phase right
-// before the loop polls again, the whole batch is written and fdatasynced once (group
-// commit) and only then is each connection's output written, one write per connection.
-// Nothing is acknowledged before it is durable; if the WAL cannot be written the server
+// before the loop polls again, the whole batch goes to the commit thread (commit_thread.h),
+// which writes and fdatasyncs it once (group commit) while the loop reads and applies the
+// next requests. Each connection's output is written, one write per connection, once the
+// records it depends on (everything applied before it was written) are durable.
+// Nothing is acknowledged or shown before it is durable; if the WAL cannot be written the server
 // stops at once (exit status 3) rather than acknowledge, or even show, what is not durable:
 // a restart recovers every acknowledged change.
 //
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "net/commit_thread.h"
 #include "net/config.h"
 #include "net/connection.h"
 #include "net/metrics.h"
@@ -100,10 +103,13 @@ class Server : private ReplicationClient::Handler {
                          const Reply& reply);
   bool accepting_writes() const;
   std::string_view read_only_reason() const;
-  void commit_and_ship();
+  void submit_commit();
+  void commit_all_now();
+  void complete_commit(CommitThread::Done done);
+  void on_commit_done();
   void update_release_lsn();
   void start_sync_timer();
-  bool holds_output(const Connection* c) const;
+  bool holds_for_standby(const Connection* c) const;
   void save_node_state_or_log();
   uint64_t replication_lag_records() const;
   uint64_t replication_lag_ms() const;
@@ -153,7 +159,7 @@ class Server : private ReplicationClient::Handler {
   uint64_t snapshot_child_lsn_ = 0;
   uint64_t records_since_snapshot_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
-  std::vector<uint64_t> arrivals_ns_;  // requests answered this iteration, for latency
+  std::unique_ptr<CommitThread> commit_;  // the WAL's write + fdatasync
 
   // Replication.
   enum class Fence : uint8_t {

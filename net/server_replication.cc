@@ -31,7 +31,7 @@ std::string_view Server::read_only_reason() const {
   return "a newer primary exists (higher epoch): this node refuses writes";
 }
 
-bool Server::holds_output(const Connection* c) const {
+bool Server::holds_for_standby(const Connection* c) const {
   return config_.replication.mode == ReplicationMode::kSync && replication_ == nullptr &&
          c->role != Role::kReplica && !c->replica;
 }
@@ -117,7 +117,7 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
     struct stat info {};
     if (newest == nullptr || ::stat(newest->path.c_str(), &info) != 0) {
       if (snapshot_child_ == 0) {
-        if (wal_->pending_bytes() > 0) before_poll();
+        commit_all_now();
         start_snapshot();
       }
       refuse(smsx::Error::kOverloaded,
@@ -304,7 +304,7 @@ std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
   uint64_t verified = 0;
   persistence::Status st = snapshots_->verify(path, &verified);
   if (!st.ok() || verified != lsn) return "the snapshot does not verify: " + st.to_string();
-  commit_and_ship();
+  commit_all_now();
   parts_.wal.reset();
   wal_ = nullptr;
   std::vector<persistence::NamedFile> segments, snapshots;
