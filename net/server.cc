@@ -11,6 +11,7 @@
 
 #include "core/assert.h"
 #include "net/log.h"
+#include "net/metrics_listener.h"
 #include "net/reply_writer.h"
 #include "net/roles.h"
 #include "net/server_metrics.h"
@@ -520,9 +521,6 @@ void Server::before_poll() {
     std::string error = c->replica->pump(nullptr, wal_->durable_lsn());
     if (!error.empty()) close_connection(c, error.c_str());
   }
-  metrics_->active_orders->set(static_cast<double>(engine_->stats().active_orders));
-  metrics_->replication_lag_records->set(static_cast<double>(replication_lag_records()));
-  metrics_->replication_lag_seconds->set(static_cast<double>(replication_lag_ms()) / 1e3);
   if (!stopping_) schedule_tick();
   finish_shutdown_if_idle();
 }
@@ -641,19 +639,16 @@ void Server::schedule_tick() {
     uv_timer_stop(&tick_timer_);
     return;
   }
-  if (tick_more_due_) {
-    uv_timer_start(
-        &tick_timer_,
-        [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_tick_timer(); }, 0, 0);
-    return;
+  uint64_t delay = 0;  // more is due now: the next iteration, after the requests waiting
+  if (!tick_more_due_) {
+    std::optional<uint64_t> wake = engine_->next_wake_ms();
+    if (!wake) {
+      uv_timer_stop(&tick_timer_);
+      return;
+    }
+    uint64_t now = std::max(wall_ms(), engine_->now_ms());
+    delay = *wake > now ? *wake - now : 0;
   }
-  std::optional<uint64_t> wake = engine_->next_wake_ms();
-  if (!wake) {
-    uv_timer_stop(&tick_timer_);
-    return;
-  }
-  uint64_t now = std::max(wall_ms(), engine_->now_ms());
-  uint64_t delay = *wake > now ? *wake - now : 0;
   uv_timer_start(
       &tick_timer_,
       [](uv_timer_t* t) { server_of(reinterpret_cast<uv_handle_t*>(t))->on_tick_timer(); }, delay,
@@ -767,57 +762,14 @@ void Server::on_snapshot_child_exit(int64_t exit_status) {
 
 void Server::on_metrics_connection(uv_stream_t* listener, int status) {
   if (status < 0) return;
-  struct HttpConn {
-    uv_tcp_t tcp{};
-    uv_write_t write{};
-    std::string in, out;
-    Server* server = nullptr;
-  };
-  auto* h = new HttpConn;
-  h->server = this;
-  uv_tcp_init(loop_, &h->tcp);
-  h->tcp.data = h;
-  auto close = [](HttpConn* conn) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp),
-             [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
-  };
-  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&h->tcp)) != 0) {
-    close(h);
-    return;
-  }
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&h->tcp),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* conn = static_cast<HttpConn*>(handle->data);
-        size_t at = conn->in.size();
-        conn->in.resize(at + 4096);
-        *buf = uv_buf_init(conn->in.data() + at, 4096);
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-        auto* conn = static_cast<HttpConn*>(s->data);
-        auto done = [](HttpConn* cn) {
-          uv_close(reinterpret_cast<uv_handle_t*>(&cn->tcp),
-                   [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
-        };
-        if (nread < 0) {
-          done(conn);
-          return;
-        }
-        conn->in.resize(conn->in.size() - 4096 + static_cast<size_t>(nread));
-        HttpRequestKind kind = classify_http_request(conn->in);
-        if (kind == HttpRequestKind::kIncomplete) return;
-        uv_read_stop(s);
-        Server* srv = conn->server;
-        srv->metrics_->active_orders->set(static_cast<double>(srv->engine_->stats().active_orders));
-        write_http_response(kind, srv->metrics_->registry, &conn->out);
-        conn->write.data = conn;
-        uv_buf_t buf = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
-        uv_write(&conn->write, s, &buf, 1, [](uv_write_t* req, int) {
-          auto* cn = static_cast<HttpConn*>(req->data);
-          uv_close(reinterpret_cast<uv_handle_t*>(&cn->tcp),
-                   [](uv_handle_t* handle) { delete static_cast<HttpConn*>(handle->data); });
-        });
-      });
+  serve_metrics_connection(loop_, listener, metrics_->registry, [this] { refresh_gauges(); });
+}
+
+// Gauges that would cost something to keep current on every iteration are set when scraped.
+void Server::refresh_gauges() {
+  metrics_->active_orders->set(static_cast<double>(engine_->stats().active_orders));
+  metrics_->replication_lag_records->set(static_cast<double>(replication_lag_records()));
+  metrics_->replication_lag_seconds->set(static_cast<double>(replication_lag_ms()) / 1e3);
 }
 
 void Server::on_signal(int signum) {

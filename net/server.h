@@ -86,6 +86,7 @@ class Server : private ReplicationClient::Handler {
   void on_signal(int signum);
   void on_snapshot_child_exit(int64_t exit_status);
   void on_metrics_connection(uv_stream_t* listener, int status);
+  void refresh_gauges();
   void on_sync_timer();
   void on_peer_checked(const PeerCheck::Result& result);
 
