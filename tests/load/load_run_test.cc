@@ -4,6 +4,9 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/e2e/smsxd_util.h"
@@ -80,6 +83,58 @@ TEST(LoadRun, BalanceChangedBehindItsBackIsCheckFailed) {
   int64_t failed = 0;
   EXPECT_EQ(doc["errors"]["CHECK_FAILED"].get(failed), simdjson::SUCCESS) << out;
   EXPECT_GT(failed, 0) << out;
+}
+
+// --plot: the data file's per-second rows add up to the report's request count, and
+// gnuplot made a PNG from it.
+TEST(LoadRun, PlotWritesPerSecondRowsThatAddUp) {
+  e2e::SmsxdProcess server("durability = \"none\"");
+  server.start();
+  char tmpl[] = "/tmp/smsx-load-plot-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  int status = 0;
+  std::string out = run_load(server.port(),
+                             "--connections 1 --pipeline 8 --requests 3000 --rate 2000 "
+                             "--numbers 2000 --plot " +
+                                 dir + "/lat.png",
+                             &status);
+  EXPECT_EQ(status, 0) << out;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(out).get(doc), simdjson::SUCCESS) << out;
+  std::ifstream data(dir + "/lat.dat");
+  ASSERT_TRUE(data) << "no data file";
+  std::string line;
+  uint64_t rows = 0, sum = 0;
+  while (std::getline(data, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream fields(line);
+    uint64_t second = 0, requests = 0;
+    double seconds = 0;
+    fields >> second >> seconds >> requests;
+    EXPECT_EQ(second, rows) << line;
+    sum += requests;
+    ++rows;
+  }
+  EXPECT_EQ(sum, uint64_t(int64_t(doc["requests"])));
+  EXPECT_GE(rows, 2u);  // 3000 requests at 2000/s take 1.5 s
+  EXPECT_GT(std::filesystem::file_size(dir + "/lat.png"), 1000u);
+  std::filesystem::remove_all(dir);
+}
+
+// Without gnuplot, --plot is refused before the run, with a message saying what to install.
+TEST(LoadRun, PlotWithoutGnuplotIsAClearError) {
+  std::string cmd = std::string("PATH=/nonexistent ") + SMSX_LOAD_PATH +
+                    " --customer-token a --supplier-token b --payments-token c "
+                    "--admin-token d --plot /tmp/x.png 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << out;
+  EXPECT_NE(out.find("--plot needs gnuplot"), std::string::npos) << out;
+  EXPECT_NE(out.find("gnuplot-nox"), std::string::npos) << out;
 }
 
 }  // namespace

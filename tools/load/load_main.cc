@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -89,11 +90,13 @@ void flush(Conn* c) {
 void add_error(Generator* g, const std::string& code, uint64_t latency) {
   g->report.add_error(code, latency);
   g->interval.add_error(code, latency);
+  if (!g->opt.plot.empty()) g->timeline.record(now_ns(), latency, true);
 }
 
 void add_ok(Generator* g, uint64_t latency) {
   g->report.add_ok(latency);
   g->interval.add_ok(latency);
+  if (!g->opt.plot.empty()) g->timeline.record(now_ns(), latency, false);
 }
 
 void on_reply(Conn* c, std::string_view line) {
@@ -215,7 +218,11 @@ void print_progress(Generator* g, bool final) {
 void on_progress(uv_timer_t* t) {
   Generator* g = static_cast<Generator*>(t->data);
   print_progress(g, false);
-  if (g->opt.requests == 0 && now_ns() >= g->end_ns && !g->stopping) {
+  // The loop's clock is in whole milliseconds and cached per iteration, so the tick due at
+  // the end may fire a little before end_ns by uv_hrtime(); without the slack the run
+  // would last one more second than --duration.
+  constexpr uint64_t kTickSlackNs = 20'000'000;
+  if (g->opt.requests == 0 && now_ns() + kTickSlackNs >= g->end_ns && !g->stopping) {
     g->stopping = true;
     // Open loop: what was due but never sent counts, with the time it waited so far.
     uint64_t now = now_ns();
@@ -248,6 +255,7 @@ void on_idle(uv_idle_t* h) {
 void start_measuring(Generator* g) {
   g->started = true;
   g->start_ns = now_ns();
+  g->timeline.start(g->start_ns);
   g->end_ns = g->start_ns + static_cast<uint64_t>(g->opt.duration_s * 1e9);
   uv_timer_init(g->loop, &g->progress);
   g->progress.data = g;
@@ -289,6 +297,57 @@ bool parse_duration(const std::string& s, double* seconds) {
   return true;
 }
 
+// True when an executable `gnuplot` is on the PATH (checked before the run, not after).
+bool have_gnuplot() {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    std::string dir = dirs.substr(start, end - start);
+    if (!dir.empty() && access((dir + "/gnuplot").c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Writes the timeline next to the PNG (FILE.png -> FILE.dat) and runs gnuplot on it.
+bool write_plot(Generator* g, uint64_t end_ns) {
+  g->timeline.finish(end_ns);
+  const std::string& png = g->opt.plot;
+  std::string data = png.ends_with(".png") ? png.substr(0, png.size() - 4) + ".dat" : png + ".dat";
+  FILE* f = std::fopen(data.c_str(), "w");
+  if (f == nullptr) {
+    std::fprintf(stderr, "smsx-load: --plot: cannot write %s: %s\n", data.c_str(),
+                 std::strerror(errno));
+    return false;
+  }
+  std::string rows = g->timeline.data();
+  bool written = std::fwrite(rows.data(), 1, rows.size(), f) == rows.size();
+  if (std::fclose(f) != 0 || !written) {
+    std::fprintf(stderr, "smsx-load: --plot: cannot write %s\n", data.c_str());
+    return false;
+  }
+  std::string title = "smsx-load " + g->report.mode + ", " + std::to_string(g->opt.connections) +
+                      " x pipeline " + std::to_string(g->opt.pipeline);
+  FILE* p = popen("gnuplot", "w");
+  if (p == nullptr) {
+    std::fprintf(stderr, "smsx-load: --plot: cannot run gnuplot\n");
+    return false;
+  }
+  std::string script = Timeline::gnuplot_script(data, png, title);
+  std::fwrite(script.data(), 1, script.size(), p);
+  int status = pclose(p);
+  if (status != 0) {
+    std::fprintf(stderr, "smsx-load: --plot: gnuplot failed (status %d); data in %s\n", status,
+                 data.c_str());
+    return false;
+  }
+  if (!g->opt.quiet)
+    std::fprintf(stderr, "smsx-load: plot %s (data %s)\n", png.c_str(), data.c_str());
+  return true;
+}
+
 [[noreturn]] void usage(const std::string& error) {
   std::fprintf(stderr,
                "smsx-load: %s\n"
@@ -296,7 +355,7 @@ bool parse_duration(const std::string& s, double* seconds) {
                "  [--duration 10s | --requests N] [--rate R] [--mix place=30,sms=20,...]\n"
                "  [--accounts N] [--numbers N] [--services N] [--pools N] [--leave-pct P]\n"
                "  [--customer-token T] [--supplier-token T] [--payments-token T]\n"
-               "  [--admin-token T] [--json] [--quiet]\n"
+               "  [--admin-token T] [--json] [--quiet] [--plot FILE.png]\n"
                "tokens default to $SMSX_CUSTOMER_TOKEN, $SMSX_SUPPLIER_TOKEN,\n"
                "$SMSX_PAYMENTS_TOKEN, $SMSX_ADMIN_TOKEN\n",
                error.c_str());
@@ -364,6 +423,12 @@ Options parse_options(int argc, char** argv) {
       o.json = true;
     } else if (a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--plot") {
+      o.plot = value();
+      if (o.plot.find('"') != std::string::npos) usage("--plot: no '\"' in the file name");
+      if (!have_gnuplot()) {
+        usage("--plot needs gnuplot on the PATH (Debian: apt-get install gnuplot-nox)");
+      }
     } else {
       usage("unknown flag " + a);
     }
@@ -500,6 +565,7 @@ int run(int argc, char** argv) {
   }
   bool bad = r.errors.count("CHECK_FAILED") || r.errors.count("DISCONNECTED") ||
              r.errors.count("BAD_REPLY") || !r.consistent();
+  if (!g.opt.plot.empty() && !write_plot(&g, end)) return 2;
   return bad ? 1 : 0;
 }
 

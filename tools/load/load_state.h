@@ -21,6 +21,7 @@
 
 #include "tools/load/mix.h"
 #include "tools/load/report.h"
+#include "tools/load/timeline.h"
 
 namespace smsx::load {
 
@@ -37,6 +38,7 @@ struct Options {
   uint32_t accounts = 16, services = 8, pools = 4;
   uint64_t numbers = 100000;
   uint32_t leave_pct = 10;  // of placed orders, left alone to expire
+  std::string plot;         // --plot FILE.png: latency over time (timeline.h); "" for none
 };
 
 constexpr int64_t kDepositInitial = 1'000'000'000'000;  // minor units per account
@@ -114,6 +116,7 @@ struct Generator {
   std::mt19937_64 rng{12345};
   simdjson::dom::parser parser;
   Report report, interval;
+  Timeline timeline;  // filled only with --plot
   std::string run_id;
   uint64_t next_id = 0, start_ns = 0, end_ns = 0, last_reply_ns = 0, scheduled = 0;
   uint64_t ready_conns = 0;
