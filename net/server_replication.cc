@@ -236,7 +236,7 @@ void Server::handle_promote(Connection* c, std::string_view id) {
 }
 
 void Server::on_peer_checked(const PeerCheck::Result& result) {
-  if (result.answered && result.primary && result.epoch > node_.epoch) {
+  if (result.answered && result.primary && result.epoch >= node_.epoch) {
     fence_ = Fence::kFenced;
     fenced_by_epoch_ = result.epoch;
     log_error(
