@@ -2,6 +2,7 @@
 // requests, /metrics, the per-key rate, reconnection to smsxd, fresh ids after a restart.
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 
 #include "tests/activate/activate_fixture_util.h"
@@ -41,6 +42,47 @@ TEST_F(ActivateTest, PipelinedRequestsOnOneConnectionAreAnsweredInOrder) {
   }
   // The connection is still open for more.
   EXPECT_EQ(client.get(api(kKeyA, "action=getBalance")), "ACCESS_BALANCE:6.40");
+}
+
+TEST_F(ActivateTest, ManyConnectionsAtOnceEachGetTheirOwnAnswers) {
+  // Requests of many connections arrive in one turn of the loop: they go to smsxd together
+  // and each answer must still reach its own connection.
+  std::vector<std::pair<std::string, std::string>> bought;
+  for (int i = 0; i < 4; ++i) add_number();
+  for (int i = 0; i < 4; ++i) bought.push_back(buy(kKeyA, "service=wa&country=900"));
+  ASSERT_TRUE(sms(bought[2].second, "code 5678"));
+  constexpr int kConnections = 24;  // under the default rate of 100 requests per key
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  std::vector<std::string> expected;
+  for (int c = 0; c < kConnections; ++c) {
+    clients.push_back(std::make_unique<HttpClient>(gateway_->port()));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  for (int c = 0; c < kConnections; ++c) {
+    const int i = c % 4;
+    std::string target;
+    if (c % 5 == 4) {
+      target = api(kKeyB, "action=getStatus&id=" + bought[i].first);
+      expected.push_back("NO_ACTIVATION");
+    } else {
+      target = api(kKeyA, "action=getStatus&id=" + bought[i].first);
+      expected.push_back(i == 2 ? "STATUS_OK:5678" : "STATUS_WAIT_CODE");
+    }
+    // Two pipelined requests per connection: the second one a balance.
+    clients[static_cast<std::size_t>(c)]->send_raw(
+        get_line(target) + get_line(api(c % 5 == 4 ? kKeyB : kKeyA, "action=getBalance")));
+  }
+  for (int c = 0; c < kConnections; ++c) {
+    HttpClient& client = *clients[static_cast<std::size_t>(c)];
+    auto first = client.read_response();
+    ASSERT_TRUE(first.has_value()) << c;
+    EXPECT_EQ(first->body, expected[static_cast<std::size_t>(c)]) << c;
+    auto second = client.read_response();
+    ASSERT_TRUE(second.has_value()) << c;
+    EXPECT_EQ(second->body, c % 5 == 4 ? "ACCESS_BALANCE:10.00" : "ACCESS_BALANCE:5.20") << c;
+    EXPECT_EQ(client.get(api(kKeyA, "action=getStatus&id=" + bought[0].first)), "STATUS_WAIT_CODE")
+        << c;
+  }
 }
 
 TEST_F(ActivateTest, PostFormBodiesWorkAndOverrideTheQuery) {

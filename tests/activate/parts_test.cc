@@ -188,6 +188,53 @@ TEST(OrderViewTest, StatusTextFollowsTheState) {
   EXPECT_EQ(status_text(order), "STATUS_CANCEL");
 }
 
+TEST(OrderViewTest, ParsesAnOrderAndRefusesMissingOrIllTypedFields) {
+  simdjson::dom::parser parser;
+  const std::string full =
+      R"({"ok":true,"order":7,"account":1001,"state":"received","number":"15550001234",)"
+      R"("service":"wa","country":"us","pool":"p","price":120,"created_at":5,)"
+      R"("expires_at":9,"sms":[{"code":null,"text":"hi"},{"code":"4821","text":"c 4821"}]})";
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(full).get(doc), simdjson::SUCCESS);
+  OrderView order;
+  ASSERT_TRUE(parse_order(doc, &order));
+  EXPECT_EQ(order.order, 7u);
+  EXPECT_EQ(order.account, 1001u);
+  EXPECT_EQ(order.state, "received");
+  EXPECT_EQ(order.number, "15550001234");
+  EXPECT_EQ(order.service, "wa");
+  EXPECT_EQ(order.country, "us");
+  EXPECT_EQ(order.price, 120);
+  EXPECT_EQ(order.created_at, 5);
+  ASSERT_EQ(order.sms.size(), 2u);
+  EXPECT_EQ(order.sms[0].code, "");
+  EXPECT_EQ(order.sms[0].text, "hi");
+  EXPECT_EQ(order.sms[1].code, "4821");
+  EXPECT_EQ(newest_code(order), "4821");
+
+  // The first of a repeated name counts.
+  ASSERT_EQ(parser.parse(std::string(R"({"account":1,"account":2,)") + full.substr(1)).get(doc),
+            simdjson::SUCCESS);
+  ASSERT_TRUE(parse_order(doc, &order));
+  EXPECT_EQ(order.account, 1u);
+
+  for (const std::string bad : {
+           R"({"order":7})",
+           R"([1,2])",
+           R"({"order":"7","account":1001,"state":"waiting","number":"1","service":"wa",)"
+           R"("country":"us","price":1,"created_at":1,"sms":[]})",
+           R"({"order":7,"account":-1,"state":"waiting","number":"1","service":"wa",)"
+           R"("country":"us","price":1,"created_at":1,"sms":[]})",
+           R"({"order":7,"account":1,"state":"waiting","number":"1","service":"wa",)"
+           R"("country":"us","price":1,"created_at":1,"sms":{}})",
+           R"({"order":7,"account":1,"state":"waiting","number":"1","service":"wa",)"
+           R"("country":"us","price":1,"sms":[]})",
+       }) {
+    ASSERT_EQ(parser.parse(bad).get(doc), simdjson::SUCCESS) << bad;
+    EXPECT_FALSE(parse_order(doc, &order)) << bad;
+  }
+}
+
 TEST(NamesTest, EngineNamesAndOrderIds) {
   EXPECT_TRUE(engine_name_valid("wa"));
   EXPECT_TRUE(engine_name_valid("a-b_9"));

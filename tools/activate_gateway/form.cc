@@ -15,21 +15,28 @@ int hex_value(char c) {
 }  // namespace
 
 void form_decode(std::string_view in, std::string* out) {
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    if (c == '+') {
+  std::size_t i = 0;
+  while (i < in.size()) {
+    std::size_t plain = i;  // a run of bytes that stay as they are
+    while (plain < in.size() && in[plain] != '+' && in[plain] != '%') ++plain;
+    out->append(in.data() + i, plain - i);
+    i = plain;
+    if (i == in.size()) break;
+    if (in[i] == '+') {
       out->push_back(' ');
-    } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-               hex_value(in[i + 2]) >= 0) {
+    } else if (i + 2 < in.size() && hex_value(in[i + 1]) >= 0 && hex_value(in[i + 2]) >= 0) {
       out->push_back(static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2])));
       i += 2;
     } else {
-      out->push_back(c);
+      out->push_back('%');
     }
+    ++i;
   }
 }
 
 bool Params::add(std::string_view encoded) {
+  bytes_.reserve(bytes_.size() + encoded.size());
+  if (pairs_.capacity() == 0) pairs_.reserve(8);
   while (!encoded.empty()) {
     const std::size_t amp = encoded.find('&');
     const std::string_view pair = encoded.substr(0, amp);
@@ -37,17 +44,23 @@ bool Params::add(std::string_view encoded) {
     if (pair.empty()) continue;
     if (pairs_.size() >= kParamsMax) return false;
     const std::size_t eq = pair.find('=');
-    std::string name, value;
-    form_decode(pair.substr(0, eq), &name);
-    if (eq != std::string_view::npos) form_decode(pair.substr(eq + 1), &value);
-    pairs_.emplace_back(std::move(name), std::move(value));
+    Pair p;
+    p.name = static_cast<std::uint32_t>(bytes_.size());
+    form_decode(pair.substr(0, eq), &bytes_);
+    p.name_size = static_cast<std::uint32_t>(bytes_.size() - p.name);
+    p.value = static_cast<std::uint32_t>(bytes_.size());
+    if (eq != std::string_view::npos) form_decode(pair.substr(eq + 1), &bytes_);
+    p.value_size = static_cast<std::uint32_t>(bytes_.size() - p.value);
+    pairs_.push_back(p);
   }
   return true;
 }
 
 std::optional<std::string_view> Params::get(std::string_view name) const {
+  const std::string_view bytes = bytes_;
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
-    if (it->first == name) return std::string_view(it->second);
+    if (bytes.substr(it->name, it->name_size) == name)
+      return bytes.substr(it->value, it->value_size);
   }
   return std::nullopt;
 }

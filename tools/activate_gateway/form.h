@@ -11,8 +11,12 @@
 // request_order "GP").
 //
 // Bounds: at most kParamsMax pairs; add() returns false beyond that.
+//
+// Storage: the decoded names and values are kept in one buffer (decoding never makes a part
+// longer), so a request's parameters cost one or two allocations whatever their number.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,9 +36,18 @@ class Params {
   // The value of the last pair named `name`.
   std::optional<std::string_view> get(std::string_view name) const;
   std::size_t size() const { return pairs_.size(); }
+  // Forgets every pair, keeping the memory for the next request.
+  void clear() {
+    bytes_.clear();
+    pairs_.clear();
+  }
 
  private:
-  std::vector<std::pair<std::string, std::string>> pairs_;
+  struct Pair {
+    std::uint32_t name = 0, name_size = 0, value = 0, value_size = 0;  // offsets into bytes_
+  };
+  std::string bytes_;
+  std::vector<Pair> pairs_;
 };
 
 }  // namespace smsx::activate

@@ -1,6 +1,7 @@
 #include "tools/activate_gateway/gateway.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "tools/activate_gateway/money.h"
 
@@ -28,30 +29,39 @@ Gateway::Gateway(const GatewayConfig& config, KeyTable keys, Upstream* upstream,
 }
 
 void Gateway::count(std::string_view action, std::string_view reply) {
-  std::string key;
-  key.reserve(action.size() + reply.size() + 1);
-  key += action;
-  key += ' ';
-  key += reply;
+  // The key "action reply", built on the stack (both parts are short).
+  char buffer[96];
+  std::string long_key;
+  std::string_view key;
+  const std::size_t size = action.size() + 1 + reply.size();
+  if (size <= sizeof buffer) {
+    std::memcpy(buffer, action.data(), action.size());
+    buffer[action.size()] = ' ';
+    std::memcpy(buffer + action.size() + 1, reply.data(), reply.size());
+    key = std::string_view(buffer, size);
+  } else {
+    long_key.append(action).append(" ").append(reply);
+    key = long_key;
+  }
   auto it = replies_.find(key);
   if (it == replies_.end()) {
     // Both labels come from this program's fixed sets, never from client input.
     net::Counter& counter =
         metrics_->counter("smsx_activate_replies_total", "Answers by action and reply code.",
                           {{"action", action}, {"reply", reply}});
-    it = replies_.emplace(std::move(key), &counter).first;
+    it = replies_.emplace(std::string(key), &counter).first;
   }
   it->second->inc();
 }
 
 void Gateway::text(const Call& call, std::string_view text) {
   count(call.action, text.substr(0, text.find(':')));
-  call.done(ActivateReply{std::string(text), false});
+  call.done(ActivateReply{text, false});
 }
 
 void Gateway::json(const Call& call, std::string body) {
   count(call.action, "JSON");
-  call.done(ActivateReply{std::move(body), true});
+  call.done(ActivateReply{body, true});
 }
 
 void Gateway::handle(const Params& params, std::uint64_t now_ms, ReplyDone done) {
@@ -99,7 +109,7 @@ void Gateway::handle(const Params& params, std::uint64_t now_ms, ReplyDone done)
 
 void Gateway::get_balance(Call call) {
   std::string fields = ",\"account\":" + std::to_string(call.account);
-  upstream_->call("balance", fields, [this, call](const UpstreamReply& r) {
+  upstream_->call("balance", fields, [this, call = std::move(call)](const UpstreamReply& r) {
     if (!r.delivered) return text(call, "ERROR_SQL");
     std::int64_t available = 0;
     if (r.ok) {

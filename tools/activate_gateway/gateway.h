@@ -28,11 +28,11 @@
 namespace smsx::activate {
 
 struct ActivateReply {
-  std::string body;
-  bool json = false;  // Content-Type application/json rather than text/plain
+  std::string_view body;  // valid only during the ReplyDone call
+  bool json = false;      // Content-Type application/json rather than text/plain
 };
 
-using ReplyDone = std::function<void(ActivateReply)>;
+using ReplyDone = std::function<void(const ActivateReply&)>;
 
 class Gateway {
  public:
@@ -65,11 +65,19 @@ class Gateway {
   void no_price(Call call, std::string service);
   void change(Call call, std::string_view op, std::string_view order_id, std::string_view ok_text);
 
+  // Heterogeneous lookup: count() finds a counter without building a std::string.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   const GatewayConfig& config_;
   KeyTable keys_;
   Upstream* upstream_;
   net::Registry* metrics_;
-  std::unordered_map<std::string, net::Counter*> replies_;  // "action reply" -> counter
+  // "action reply" -> counter
+  std::unordered_map<std::string, net::Counter*, KeyHash, std::equal_to<>> replies_;
+  std::string scratch_;  // a reply being built (reused: no allocation per request)
   net::Counter* rate_limited_ = nullptr;
 };
 

@@ -105,7 +105,7 @@ void Gateway::get_numbers_status(Call call, const Params& params) {
   const std::string_view country = config_.countries.to_engine(country_id);
   if (!engine_name_valid(country)) return json(call, "{}");
   upstream_->call("stock", ",\"country\":\"" + std::string(country) + "\"",
-                  [this, call](const UpstreamReply& r) {
+                  [this, call = std::move(call)](const UpstreamReply& r) {
                     if (!r.delivered || !r.ok) return text(call, "ERROR_SQL");
                     std::map<std::string, std::uint64_t, std::less<>> free_by_service;
                     const bool ok = each_stock_row(
@@ -137,7 +137,7 @@ void Gateway::get_prices(Call call, const Params& params) {
     if (!engine_name_valid(country)) return json(call, "{}");
     fields += ",\"country\":\"" + std::string(country) + "\"";
   }
-  upstream_->call("stock", fields, [this, call](const UpstreamReply& r) {
+  upstream_->call("stock", fields, [this, call = std::move(call)](const UpstreamReply& r) {
     if (!r.delivered || !r.ok) return text(call, "ERROR_SQL");
     // country id -> service -> offer, sorted for a stable answer.
     std::map<std::string, std::map<std::string, Offer>> offers;

@@ -1,4 +1,5 @@
 // The order actions: getNumber, getNumberV2, getStatus, setStatus.
+#include <cstring>
 #include <ctime>
 
 #include "tools/activate_gateway/gateway.h"
@@ -31,7 +32,8 @@ void Gateway::get_number(Call call, const Params& params, bool v2) {
   std::string operator_name = op.empty() ? "any" : std::string(op);
   upstream_->call(
       "order.place", fields,
-      [this, call, v2, country_id, operator_name,
+      [this, call = std::move(call), v2, country_id = std::move(country_id),
+       operator_name = std::move(operator_name),
        service = std::string(service)](const UpstreamReply& r) {
         if (!r.delivered) return text(call, "ERROR_SQL");
         if (!r.ok) {
@@ -77,7 +79,7 @@ void Gateway::get_number(Call call, const Params& params, bool v2) {
 
 void Gateway::no_price(Call call, std::string service) {
   upstream_->call("stock", ",\"service\":\"" + service + "\"",
-                  [this, call](const UpstreamReply& r) {
+                  [this, call = std::move(call)](const UpstreamReply& r) {
                     if (!r.delivered || !r.ok) return text(call, "ERROR_SQL");
                     simdjson::dom::array rows;
                     if (r.doc["stock"].get(rows) != simdjson::SUCCESS)
@@ -89,15 +91,23 @@ void Gateway::no_price(Call call, std::string service) {
 void Gateway::get_status(Call call, const Params& params) {
   const std::string_view id = params.get("id").value_or("");
   if (!order_id_valid(id)) return text(call, "NO_ACTIVATION");
-  upstream_->call(
-      "order.get", ",\"order\":" + std::string(id), [this, call](const UpstreamReply& r) {
-        if (!r.delivered) return text(call, "ERROR_SQL");
-        if (!r.ok) return text(call, r.error == "ORDER_NOT_FOUND" ? "NO_ACTIVATION" : "ERROR_SQL");
-        OrderView order;
-        if (!parse_order(r.doc, &order)) return text(call, "ERROR_SQL");
-        if (order.account != call.account) return text(call, "NO_ACTIVATION");
-        text(call, status_text(order));
-      });
+  char fields[32] = ",\"order\":";  // id is at most 20 digits
+  const std::size_t prefix = std::strlen(fields);
+  std::memcpy(fields + prefix, id.data(), id.size());
+  upstream_->call("order.get", std::string_view(fields, prefix + id.size()),
+                  [this, call = std::move(call)](const UpstreamReply& r) {
+                    if (!r.delivered) return text(call, "ERROR_SQL");
+                    if (!r.ok) {
+                      return text(call,
+                                  r.error == "ORDER_NOT_FOUND" ? "NO_ACTIVATION" : "ERROR_SQL");
+                    }
+                    OrderView order;
+                    if (!parse_order(r.doc, &order)) return text(call, "ERROR_SQL");
+                    if (order.account != call.account) return text(call, "NO_ACTIVATION");
+                    scratch_.clear();
+                    append_status_text(order, &scratch_);
+                    text(call, scratch_);
+                  });
 }
 
 void Gateway::set_status(Call call, const Params& params) {

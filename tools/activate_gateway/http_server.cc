@@ -42,6 +42,7 @@ struct HttpServer::Conn {
   bool close_after_write = false;
   bool eof = false;
   bool closing = false;
+  bool queued = false;  // in HttpServer::queued_
   std::uint64_t active_ms = 0;
   std::uint64_t body_bytes_max = 0;
 };
@@ -112,6 +113,17 @@ http_parser_settings make_settings() {
 
 const http_parser_settings g_settings = make_settings();
 
+void append_decimal(std::string* out, std::uint64_t value) {
+  char digits[20];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  out->append(p, static_cast<std::size_t>(end - p));
+}
+
 }  // namespace
 
 std::string_view http_reason(int status) {
@@ -179,6 +191,12 @@ std::string HttpServer::listen(const net::Endpoint& endpoint) {
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   listening_ = true;
+  uv_check_init(loop_, &flush_check_);
+  flush_check_.data = this;
+  uv_check_start(&flush_check_,
+                 [](uv_check_t* c) { static_cast<HttpServer*>(c->data)->flush_queued(); });
+  uv_idle_init(loop_, &flush_idle_);
+  flush_idle_.data = this;
   uv_timer_init(loop_, &sweep_);
   sweep_.data = this;
   uv_timer_start(
@@ -193,6 +211,11 @@ void HttpServer::stop() {
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   uv_timer_stop(&sweep_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
+  uv_check_stop(&flush_check_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  uv_idle_stop(&flush_idle_);
+  idle_active_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
   std::vector<Conn*> all;
   for (auto& [id, conn] : conns_) all.push_back(conn);
   for (Conn* conn : all) close(conn);
@@ -315,16 +338,18 @@ void HttpServer::reply(ReplyHandle handle, int status, std::string_view content_
   assert(index < conn->slots.size());
   Conn::Slot& slot = conn->slots[index];
   assert(!slot.done);
-  std::string& b = slot.bytes;
-  b.reserve(128 + body.size());
+  // The oldest unanswered request goes straight to the output; a later one waits in its slot.
+  const bool front = index == 0 && !conn->close_after_write;
+  std::string& b = front ? conn->out : slot.bytes;
+  b.reserve(b.size() + 128 + extra_headers.size() + body.size());
   b += "HTTP/1.1 ";
-  b += std::to_string(status);
+  append_decimal(&b, static_cast<std::uint64_t>(status));
   b += ' ';
   b += http_reason(status);
   b += "\r\nContent-Type: ";
   b += content_type;
   b += "\r\nContent-Length: ";
-  b += std::to_string(body.size());
+  append_decimal(&b, body.size());
   b += "\r\n";
   if (slot.close) {
     b += "Connection: close\r\n";
@@ -334,8 +359,41 @@ void HttpServer::reply(ReplyHandle handle, int status, std::string_view content_
   b += extra_headers;
   b += "\r\n";
   if (!slot.head) b += body;
-  slot.done = true;
-  flush(conn);
+  if (front) {
+    conn->close_after_write = slot.close;
+    conn->slots.pop_front();
+    ++conn->first_sequence;
+  } else {
+    slot.done = true;
+  }
+  schedule(conn);
+}
+
+void HttpServer::schedule(Conn* conn) {
+  if (conn->queued) return;
+  conn->queued = true;
+  queued_.push_back(conn);
+  if (!idle_active_) {
+    // Keeps the loop from blocking in poll when the answer was made before it (in a timer).
+    idle_active_ = true;
+    uv_idle_start(&flush_idle_,
+                  [](uv_idle_t* i) { static_cast<HttpServer*>(i->data)->flush_queued(); });
+  }
+}
+
+void HttpServer::flush_queued() {
+  if (idle_active_) {
+    idle_active_ = false;
+    uv_idle_stop(&flush_idle_);
+  }
+  // flush() never queues a connection, but may close one (which leaves queued_ alone until
+  // its handle is closed, after this).
+  for (std::size_t i = 0; i < queued_.size(); ++i) {
+    Conn* conn = queued_[i];
+    conn->queued = false;
+    flush(conn);
+  }
+  queued_.clear();
 }
 
 void HttpServer::fail(Conn* conn, int status) {
@@ -363,25 +421,36 @@ void HttpServer::flush(Conn* conn) {
     ++conn->first_sequence;
   }
   if (!conn->writing && !conn->out.empty()) {
-    auto* w = new Conn::Write{};
-    w->conn = conn;
-    w->data.swap(conn->out);
-    w->req.data = w;
-    uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-    conn->writing = true;
-    const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&conn->tcp), &buf, 1,
-                            [](uv_write_t* req, int status) {
-                              auto* write = static_cast<Conn::Write*>(req->data);
-                              Conn* c = write->conn;
-                              delete write;
-                              c->server->on_written(c, status);
-                            });
-    if (rc != 0) {
-      delete w;
-      conn->writing = false;
+    auto* stream = reinterpret_cast<uv_stream_t*>(&conn->tcp);
+    uv_buf_t buf = uv_buf_init(conn->out.data(), static_cast<unsigned>(conn->out.size()));
+    int rc = uv_try_write(stream, &buf, 1);
+    if (rc == UV_EAGAIN) rc = 0;
+    if (rc < 0) {
       close(conn);
       return;
     }
+    const std::size_t written = static_cast<std::size_t>(rc);
+    if (written < conn->out.size()) {  // the rest when the socket can take it
+      auto* w = new Conn::Write{};
+      w->conn = conn;
+      w->data.assign(conn->out, written);
+      w->req.data = w;
+      buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+      conn->writing = true;
+      rc = uv_write(&w->req, stream, &buf, 1, [](uv_write_t* req, int status) {
+        auto* write = static_cast<Conn::Write*>(req->data);
+        Conn* c = write->conn;
+        delete write;
+        c->server->on_written(c, status);
+      });
+      if (rc != 0) {
+        delete w;
+        conn->writing = false;
+        close(conn);
+        return;
+      }
+    }
+    conn->out.clear();  // keeps its capacity for the next answers
   }
   if (conn->writing) return;
   if (conn->close_after_write || (conn->eof && conn->slots.empty())) {
@@ -425,7 +494,10 @@ void HttpServer::close(Conn* conn) {
   });
 }
 
-void HttpServer::on_closed(Conn* conn) { delete conn; }
+void HttpServer::on_closed(Conn* conn) {
+  if (conn->queued) std::erase(queued_, conn);
+  delete conn;
+}
 
 void HttpServer::sweep() {
   const std::uint64_t now = uv_now(loop_);

@@ -14,6 +14,12 @@
 // requests_in_flight_max unanswered requests stops being read until answers go out; an idle
 // connection is closed after kHttpIdleMs.
 //
+// Writes: answers produced during one loop iteration are collected per connection and sent
+// at the end of the iteration (a uv_check handle; a uv_idle handle keeps the loop from blocking
+// when an answer is produced before the poll phase) with one write system call per connection,
+// tried synchronously (uv_try_write) and queued with uv_write only for what the socket did not
+// take.
+//
 // Single-threaded: everything runs on the loop thread.
 #pragma once
 
@@ -25,6 +31,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "net/config.h"
 #include "net/metrics.h"
@@ -78,8 +85,10 @@ class HttpServer {
   void on_closed(Conn* conn);
   void on_message(Conn* conn);
   void sweep();
+  void flush_queued();
 
  private:
+  void schedule(Conn* conn);
   void flush(Conn* conn);
   void fail(Conn* conn, int status);
   void close(Conn* conn);
@@ -90,6 +99,10 @@ class HttpServer {
   HttpHandler handler_;
   uv_tcp_t listener_{};
   uv_timer_t sweep_{};
+  uv_check_t flush_check_{};
+  uv_idle_t flush_idle_{};
+  bool idle_active_ = false;
+  std::vector<Conn*> queued_;  // connections with answers to send at the end of this iteration
   std::uint16_t port_ = 0;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, Conn*> conns_;

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +32,8 @@ bool parse_order(simdjson::dom::element element, OrderView* out);
 // The getStatus reply: STATUS_WAIT_CODE, STATUS_WAIT_RETRY:<code>, STATUS_OK:<code>,
 // STATUS_CANCEL. The code shown is the newest SMS's code, or its text when it had none.
 std::string status_text(const OrderView& order);
+// The same, appended to *out.
+void append_status_text(const OrderView& order, std::string* out);
 
 // What the newest SMS shows (its code, else its text); "" when there is none.
 std::string_view newest_code(const OrderView& order);

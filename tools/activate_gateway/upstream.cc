@@ -34,6 +34,7 @@ struct Upstream::Link {
   std::deque<Pending> pending;
   std::string out;
   bool writing = false;
+  bool queued = false;  // in Upstream::queued_
   std::uint64_t backoff_ms = kReconnectDelayMinMs;
   std::uint32_t failures = 0;  // in a row
 };
@@ -75,6 +76,10 @@ Upstream::Upstream(uv_loop_t* loop, net::Endpoint endpoint, std::string token, i
   }
   uv_timer_init(loop_, &sweep_);
   sweep_.data = this;
+  uv_check_init(loop_, &flush_check_);
+  flush_check_.data = this;
+  uv_idle_init(loop_, &flush_idle_);
+  flush_idle_.data = this;
   requests_ = &metrics->counter("smsx_activate_upstream_requests_total", "Requests sent to smsxd.");
   not_delivered_ = &metrics->counter(
       "smsx_activate_upstream_failures_total",
@@ -88,6 +93,8 @@ Upstream::~Upstream() = default;
 
 void Upstream::start() {
   for (auto& link : links_) connect(link.get());
+  uv_check_start(&flush_check_,
+                 [](uv_check_t* c) { static_cast<Upstream*>(c->data)->flush_queued(); });
   uv_timer_start(
       &sweep_, [](uv_timer_t* t) { static_cast<Upstream*>(t->data)->sweep(); }, kSweepEveryMs,
       kSweepEveryMs);
@@ -102,6 +109,12 @@ void Upstream::stop() {
   }
   uv_timer_stop(&sweep_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
+  uv_check_stop(&flush_check_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
+  uv_idle_stop(&flush_idle_);
+  idle_active_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
+  queued_.clear();
 }
 
 void Upstream::connect(Link* link) {
@@ -173,11 +186,27 @@ void Upstream::on_read(Link* link, ssize_t nread) {
 
 void Upstream::on_line(Link* link, std::string_view line) {
   simdjson::dom::element doc;
-  if (parser_.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+  simdjson::dom::object object;
+  if (parser_.parse(line.data(), line.size()).get(doc) != simdjson::SUCCESS ||
+      doc.get(object) != simdjson::SUCCESS) {
     close_link(link, "a reply that is not a JSON object");
     return;
   }
-  if (doc["event"].error() == simdjson::SUCCESS) return;  // not subscribed; ignore
+  // One pass over the members for "event", "ok" and "error" (the first of each counts).
+  bool seen_ok = false, seen_error = false, ok = false;
+  std::string_view error;
+  bool error_is_string = false;
+  for (const simdjson::dom::key_value_pair field : object) {
+    const std::string_view key = field.key;
+    if (key == "event") return;  // not subscribed; ignore
+    if (key == "ok" && !seen_ok) {
+      seen_ok = true;
+      ok = field.value.get(ok) == simdjson::SUCCESS && ok;
+    } else if (key == "error" && !seen_error) {
+      seen_error = true;
+      error_is_string = field.value.get(error) == simdjson::SUCCESS;
+    }
+  }
   if (link->pending.empty()) {
     close_link(link, "a reply to no request");
     return;
@@ -187,12 +216,8 @@ void Upstream::on_line(Link* link, std::string_view line) {
   UpstreamReply reply;
   reply.delivered = true;
   reply.doc = doc;
-  bool ok = false;
-  reply.ok = doc["ok"].get(ok) == simdjson::SUCCESS && ok;
-  if (!reply.ok) {
-    std::string_view error;
-    reply.error = doc["error"].get(error) == simdjson::SUCCESS ? error : "BAD_REPLY";
-  }
+  reply.ok = ok;
+  if (!reply.ok) reply.error = error_is_string ? error : "BAD_REPLY";
   if (!pending.callback) {  // the hello
     if (!reply.ok) {
       net::log_error("smsxd refused hello (%.*s): check `token`",
@@ -214,21 +239,63 @@ void Upstream::on_line(Link* link, std::string_view line) {
   pending.callback(reply);
 }
 
+void Upstream::schedule(Link* link) {
+  if (link->queued) return;
+  link->queued = true;
+  queued_.push_back(link);
+  if (!idle_active_) {
+    // Keeps the loop from blocking in poll when the request was made before it (in a timer).
+    idle_active_ = true;
+    uv_idle_start(&flush_idle_,
+                  [](uv_idle_t* i) { static_cast<Upstream*>(i->data)->flush_queued(); });
+  }
+}
+
+void Upstream::flush_queued() {
+  if (idle_active_) {
+    idle_active_ = false;
+    uv_idle_stop(&flush_idle_);
+  }
+  // flush() may close a link, whose callbacks may make new requests on other links: those
+  // are appended to queued_ and sent in this same pass.
+  for (std::size_t i = 0; i < queued_.size(); ++i) {
+    Link* link = queued_[i];
+    link->queued = false;
+    flush(link);
+  }
+  queued_.clear();
+  next_link_ = (next_link_ + 1) % links_.size();
+}
+
 void Upstream::flush(Link* link) {
   if (link->writing || link->out.empty()) return;
-  auto* w = new Link::Write{};
+  if (link->state != Link::State::kHello && link->state != Link::State::kReady) return;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&link->tcp);
+  uv_buf_t buf = uv_buf_init(link->out.data(), static_cast<unsigned>(link->out.size()));
+  int rc = uv_try_write(stream, &buf, 1);
+  if (rc == UV_EAGAIN) rc = 0;
+  if (rc < 0) {
+    close_link(link, uv_strerror(rc));
+    return;
+  }
+  const std::size_t written = static_cast<std::size_t>(rc);
+  if (written == link->out.size()) {
+    link->out.clear();  // keeps its capacity for the next requests
+    return;
+  }
+  auto* w = new Link::Write{};  // the rest when the socket can take it
   w->link = link;
-  w->data.swap(link->out);
+  w->data.assign(link->out, written);
+  link->out.clear();
   w->req.data = w;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
   link->writing = true;
-  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&link->tcp), &buf, 1,
-                          [](uv_write_t* req, int status) {
-                            auto* write = static_cast<Link::Write*>(req->data);
-                            Link* l = write->link;
-                            delete write;
-                            l->owner->on_written(l, status);
-                          });
+  rc = uv_write(&w->req, stream, &buf, 1, [](uv_write_t* req, int status) {
+    auto* write = static_cast<Link::Write*>(req->data);
+    Link* l = write->link;
+    delete write;
+    l->owner->on_written(l, status);
+  });
   if (rc != 0) {
     delete w;
     link->writing = false;
@@ -300,10 +367,12 @@ void Upstream::sweep() {
 }
 
 Upstream::Link* Upstream::pick() {
+  // The requests of one loop turn share a connection (one write, one read for smsxd); the
+  // next turn uses the next ready connection.
   for (std::size_t tries = 0; tries < links_.size(); ++tries) {
     Link* link = links_[next_link_].get();
-    next_link_ = (next_link_ + 1) % links_.size();
     if (link->state == Link::State::kReady) return link;
+    next_link_ = (next_link_ + 1) % links_.size();
   }
   return nullptr;
 }
@@ -336,7 +405,7 @@ void Upstream::call(std::string_view op, std::string_view fields, UpstreamCallba
   out += fields;
   out += "}\n";
   link->pending.push_back({std::move(callback), uv_now(loop_)});
-  flush(link);
+  schedule(link);
 }
 
 }  // namespace smsx::activate

@@ -12,6 +12,12 @@
 // Request ids: every request gets "<prefix>-<counter>", the prefix being 12 random bytes in
 // hex chosen at start, so a restarted gateway never repeats an id that smsxd remembers.
 //
+// Writes: the requests made during one loop iteration go to one connection (iterations take
+// the ready connections in turn) and are sent at the end of the iteration (a uv_check handle,
+// and a uv_idle handle so that the loop does not block first) with one write system call,
+// tried synchronously (uv_try_write) and queued with uv_write only for what the socket did
+// not take.
+//
 // Every callback is called exactly once, possibly before call() returns. A reply's `doc`
 // is valid only during its callback. Single-threaded: everything runs on the loop thread.
 #pragma once
@@ -67,9 +73,11 @@ class Upstream {
   void on_written(Link* link, int status);
   void on_closed(Link* link);
   void sweep();
+  void flush_queued();
 
  private:
   Link* pick();
+  void schedule(Link* link);
   void on_line(Link* link, std::string_view line);
   void flush(Link* link);
   void close_link(Link* link, const char* why);
@@ -83,6 +91,10 @@ class Upstream {
   std::vector<std::unique_ptr<Link>> links_;
   std::size_t next_link_ = 0;
   uv_timer_t sweep_{};
+  uv_check_t flush_check_{};
+  uv_idle_t flush_idle_{};
+  bool idle_active_ = false;
+  std::vector<Link*> queued_;  // connections with requests to send at the end of this iteration
   bool stopping_ = false;
   simdjson::dom::parser parser_;
   net::Counter* requests_ = nullptr;
