@@ -492,7 +492,7 @@ void Server::complete_commit(CommitThread::Done done) {
   }
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
-    if (c->closing || !c->pending.empty()) continue;
+    if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
     std::string error = c->replica->pump(&done.batch, wal_->durable_lsn());
     if (!error.empty()) close_connection(c, error.c_str());
   }
@@ -514,10 +514,11 @@ void Server::before_poll() {
     c->dirty = false;
     if (!c->closing) flush(c);
   }
-  // Standbys get the log after their own replies (the `replicate` answer) went out.
+  // Standbys get the log only after their own replies (the `replicate` answer) were handed
+  // to uv_write: held output (waiting for durability) would otherwise come after records.
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
-    if (c->closing || !c->pending.empty()) continue;
+    if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
     std::string error = c->replica->pump(nullptr, wal_->durable_lsn());
     if (!error.empty()) close_connection(c, error.c_str());
   }

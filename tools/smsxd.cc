@@ -2,6 +2,7 @@
 // from the newest snapshot and the WAL after it, then serves gateways until SIGINT/SIGTERM.
 #include <uv.h>
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -29,6 +30,9 @@ int fail(const std::string& message) {
 
 int main(int argc, char** argv) {
   use_huge_pages_for_heap();
+  // A peer that closed its connection while we write to it must cost an EPIPE error on that
+  // connection, not the process (libuv does not mask SIGPIPE).
+  std::signal(SIGPIPE, SIG_IGN);
   auto loaded = net::load_config(argc, argv);
   if (!loaded.ok()) {
     std::fprintf(stderr, "smsxd: %s\n", loaded.error().c_str());

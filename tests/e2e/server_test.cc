@@ -1,6 +1,9 @@
 // smsxd end to end: the real binary on a loopback port, talked to over TCP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -191,6 +194,41 @@ TEST_F(ServerTest, TenThousandPipelinedRequestsAreAnsweredInOrder) {
     ASSERT_EQ(field(*reply, "id"), "p" + std::to_string(i));
   }
   sender.join();
+}
+
+// A client that resets its connection while the server is writing its replies must cost the
+// server nothing but that connection (ECONNRESET/EPIPE on the write; SIGPIPE is ignored).
+TEST(ServerLimits, ClientsThatResetWhileRepliesAreWrittenDoNotStopTheServer) {
+  SmsxdProcess server;
+  ASSERT_NO_FATAL_FAILURE(server.start());
+  std::string batch;
+  for (int i = 0; i < 20000; ++i) batch += request("balance", {{"account", 1}}) + "\n";
+  for (int round = 0; round < 20; ++round) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string hello = request("hello", {{"token", kCustomerToken}}) + "\n" + batch;
+    size_t sent = 0;
+    while (sent < hello.size()) {
+      ssize_t n = ::send(fd, hello.data() + sent, hello.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<size_t>(n);
+    }
+    char first[4096];  // the server is now writing the replies
+    ASSERT_GT(::recv(fd, first, sizeof first, 0), 0) << server.log();
+    linger reset{1, 0};  // close with RST while most replies are still to be written
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    ::close(fd);
+  }
+  Client admin(server.port());
+  ASSERT_TRUE(admin.connected()) << server.log();
+  ASSERT_TRUE(admin.hello(kAdminToken)) << server.log();
+  EXPECT_TRUE(is_ok(admin.call(request("stats", {})))) << server.log();
+  EXPECT_TRUE(server.running());
 }
 
 TEST(ServerLimits, AClientThatNeverReadsIsDisconnectedWithAReasonAndOthersAreServed) {
