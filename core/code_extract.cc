@@ -8,28 +8,31 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 }  // namespace
 
 std::optional<std::string> extract_code(std::string_view text) {
+  const size_t n = text.size();
   size_t i = 0;
-  while (i < text.size()) {
+  while (i < n) {
     if (!is_digit(text[i])) {
       ++i;
       continue;
     }
     // A run: digit groups joined by single separators. The run ends at any other character,
-    // at two separators in a row, or at a separator not followed by a digit.
-    std::string run;
+    // at two separators in a row, or at a separator not followed by a digit. Only a run of
+    // 4 to 8 digits is a code, so only the first 8 digits are kept while counting.
+    char run[8];
+    size_t digits = 0;
     size_t j = i;
-    while (j < text.size()) {
+    while (j < n) {
       if (is_digit(text[j])) {
-        run.push_back(text[j]);
+        if (digits < sizeof run) run[digits] = text[j];
+        ++digits;
         ++j;
-      } else if ((text[j] == '-' || text[j] == ' ') && j + 1 < text.size() &&
-                 is_digit(text[j + 1])) {
+      } else if ((text[j] == '-' || text[j] == ' ') && j + 1 < n && is_digit(text[j + 1])) {
         ++j;
       } else {
         break;
       }
     }
-    if (run.size() >= 4 && run.size() <= 8) return run;
+    if (digits >= 4 && digits <= 8) return std::string(run, digits);
     i = j;
   }
   return std::nullopt;

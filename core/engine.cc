@@ -1,6 +1,7 @@
 #include "core/engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "core/assert.h"
@@ -19,18 +20,46 @@ class Fingerprint {
     h_ ^= h_ >> 29;
     return *this;
   }
+  // Each 8-byte piece as a little-endian word, the last one zero-padded. On little-endian
+  // machines the tail is read with fixed-size loads (no call to memcpy); elsewhere byte by
+  // byte. Both give the values the snapshot format stores.
   Fingerprint& add(std::string_view s) {
-    add(s.size());
-    for (size_t i = 0; i < s.size(); i += 8) {
-      uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, std::min<size_t>(8, s.size() - i));
-      add(w);
-    }
+    const char* p = s.data();
+    const size_t n = s.size();
+    add(n);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) add(load(p + i, 8));
+    if (i < n) add(load(p + i, n - i));
     return *this;
   }
   uint64_t value() const { return mix64(h_); }
 
  private:
+  static uint64_t load(const char* p, size_t n) {  // 1 <= n <= 8 bytes
+    if constexpr (std::endian::native == std::endian::little) {
+      if (n == 8) return read<uint64_t>(p);
+      if (n >= 4) {
+        // Two overlapping 4-byte reads: bytes [0, 4) and [n - 4, n).
+        uint64_t hi = read<uint32_t>(p + n - 4);
+        return read<uint32_t>(p) | hi << (8 * (n - 4));
+      }
+      uint64_t w = static_cast<uint8_t>(p[0]);
+      if (n >= 2) w |= uint64_t{static_cast<uint8_t>(p[1])} << 8;
+      if (n == 3) w |= uint64_t{static_cast<uint8_t>(p[2])} << 16;
+      return w;
+    } else {
+      uint64_t w = 0;
+      std::memcpy(&w, p, n);
+      return w;
+    }
+  }
+  template <class T>
+  static uint64_t read(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+
   uint64_t h_ = 0x66696e6765727072ULL;
 };
 
@@ -106,34 +135,41 @@ timers::TimingWheel& Engine::wheel() {
 Reply Engine::apply(const Command& c, std::vector<Event>* events) {
   if (c.now_ms > now_ms_) now_ms_ = c.now_ms;
   wheel();
+  // Every path returns `r`, so the reply is built in place (handlers fill it, no copies).
+  Reply r;
   const bool keyed = is_mutating(c.op) && c.op != Op::kTick && !c.key.empty();
-  uint64_t print = 0;
-  if (keyed) {
-    print = fingerprint(c);
-    if (const Remembered* m = recall(c, print)) {
-      if (m->fingerprint != print) {
-        return error_reply(Error::kIdReused, "request id was used for a different request");
-      }
-      Reply r = recalled_reply(*m);
-      r.replayed = true;
-      return r;
-    }
+  if (!keyed) {
+    dispatch(c, events, r);
+    return r;
   }
-  Reply r = dispatch(c, events);
+  // One probe for recall and remember: the slot is claimed now and given back if the
+  // request changes nothing. dispatch() never touches remembered_, so the slot stays put.
+  const uint64_t print = fingerprint(c);
+  auto [it, fresh] = remembered_.try_emplace(c.key);
+  Remembered& slot = it->second;
+  if (!fresh && recallable(slot, print)) {
+    if (slot.fingerprint != print) {
+      fail(r, Error::kIdReused, "request id was used for a different request");
+    } else {
+      r = recalled_reply(slot);
+      r.replayed = true;
+    }
+    return r;
+  }
+  dispatch(c, events, r);
   SMSX_ASSERT(!r.changed || r.error == Error::kNone);
-  if (keyed && r.changed) remember(c, print, r);
+  if (r.changed) {
+    remember(c, print, r, slot);
+  } else if (fresh) {
+    remembered_.erase(it);
+  }
   return r;
 }
 
-const Engine::Remembered* Engine::recall(const Command& c, uint64_t fingerprint) const {
-  auto it = remembered_.find(c.key);
-  if (it == remembered_.end()) return nullptr;
+bool Engine::recallable(const Remembered& m, uint64_t fingerprint) const {
   // A place whose order was evicted first (retention shortened by a restart) is forgotten.
-  if (it->second.op == Op::kOrderPlace && it->second.fingerprint == fingerprint &&
-      orders_.find(it->second.id) == nullptr) {
-    return nullptr;
-  }
-  return &it->second;
+  return !(m.op == Op::kOrderPlace && m.fingerprint == fingerprint &&
+           orders_.find(m.id) == nullptr);
 }
 
 Reply Engine::recalled_reply(const Remembered& m) const {
@@ -166,7 +202,8 @@ Reply Engine::recalled_reply(const Remembered& m) const {
   return r;
 }
 
-void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply) {
+void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply,
+                      Remembered& slot) {
   Remembered m;
   m.fingerprint = fingerprint;
   m.op = c.op;
@@ -191,59 +228,57 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
     default:
       break;
   }
-  remembered_.insert_or_assign(c.key, std::move(m));
+  slot = m;
   remembered_fifo_.emplace_back(now_ms_, c.key);
 }
 
-Reply Engine::dispatch(const Command& c, std::vector<Event>* events) {
+void Engine::dispatch(const Command& c, std::vector<Event>* events, Reply& r) {
   switch (c.op) {
     case Op::kBalance:
-      return balance(c);
+      return balance(c, r);
     case Op::kDeposit:
-      return deposit(c);
+      return deposit(c, r);
     case Op::kDepositRefund:
-      return refund_deposit(c, events);
+      return refund_deposit(c, events, r);
     case Op::kOrderPlace:
-      return place(c);
+      return place(c, r);
     case Op::kOrderGet:
-      return get_order(c);
+      return get_order(c, r);
     case Op::kOrderCancel:
-      return cancel(c);
+      return cancel(c, r);
     case Op::kOrderFinish:
-      return finish(c, events);
+      return finish(c, events, r);
     case Op::kOrderRetry:
-      return retry(c);
+      return retry(c, r);
     case Op::kOrderDispute:
-      return dispute(c, events);
+      return dispute(c, events, r);
     case Op::kOrdersActive:
-      return active_orders(c);
+      return active_orders(c, r);
     case Op::kNumberAdd:
-      return add_number(c);
+      return add_number(c, r);
     case Op::kNumberRemove:
-      return remove_number(c);
+      return remove_number(c, r);
     case Op::kSmsDeliver:
-      return deliver_sms(c, events);
+      return deliver_sms(c, events, r);
     case Op::kPayoutsPending:
-      return pending_payouts(c);
+      return pending_payouts(c, r);
     case Op::kPayoutConfirm:
-      return confirm_payout(c);
+      return confirm_payout(c, r);
     case Op::kStock:
-      return stock(c);
+      return stock(c, r);
     case Op::kPriceSet:
-      return set_price(c);
+      return set_price(c, r);
     case Op::kDisputeResolve:
-      return resolve_dispute(c);
-    case Op::kStats: {
-      Reply r;
+      return resolve_dispute(c, r);
+    case Op::kStats:
       r.mutable_data().stats = stats();
-      return r;
-    }
+      return;
     case Op::kTick:
-      return tick(c, events);
+      return tick(c, events, r);
     case Op::kCount:
       break;
   }
-  return error_reply(Error::kUnknownOp, "unknown op");
+  fail(r, Error::kUnknownOp, "unknown op");
 }
 
 std::optional<uint64_t> Engine::next_wake_ms() const {

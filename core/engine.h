@@ -88,40 +88,49 @@ class Engine {
   };
   Reply recalled_reply(const Remembered& m) const;
 
-  Reply dispatch(const Command& c, std::vector<Event>* events);
-  const Remembered* recall(const Command& c, uint64_t fingerprint) const;
-  void remember(const Command& c, uint64_t fingerprint, const Reply& reply);
+  // Each handler fills `r`, a fresh Reply owned by apply() (built in place, never moved).
+  static void fail(Reply& r, Error e, std::string_view message) {
+    r.error = e;
+    r.message = message;
+  }
+  void dispatch(const Command& c, std::vector<Event>* events, Reply& r);
+  // Whether a remembered request still answers a retry (see apply()).
+  bool recallable(const Remembered& m, uint64_t fingerprint) const;
+  // Fills `slot` (this request's entry in remembered_) from its first reply.
+  void remember(const Command& c, uint64_t fingerprint, const Reply& reply, Remembered& slot);
 
   // Orders (engine_orders.cc).
-  Reply place(const Command& c);
-  Reply get_order(const Command& c);
-  Reply cancel(const Command& c);
-  Reply finish(const Command& c, std::vector<Event>* events);
-  Reply retry(const Command& c);
-  Reply dispute(const Command& c, std::vector<Event>* events);
-  Reply resolve_dispute(const Command& c);
-  Reply active_orders(const Command& c);
-  Reply tick(const Command& c, std::vector<Event>* events);
+  void place(const Command& c, Reply& r);
+  void get_order(const Command& c, Reply& r);
+  void cancel(const Command& c, Reply& r);
+  void finish(const Command& c, std::vector<Event>* events, Reply& r);
+  void retry(const Command& c, Reply& r);
+  void dispute(const Command& c, std::vector<Event>* events, Reply& r);
+  void resolve_dispute(const Command& c, Reply& r);
+  void active_orders(const Command& c, Reply& r);
+  void tick(const Command& c, std::vector<Event>* events, Reply& r);
   void expire(Order& o, std::vector<Event>* events);
   void capture(Order& o, Account& a);
-  void close(Order& o, OrderState state);
+  void close(Order& o, Account* a, OrderState state);  // a: the order's account
   size_t evict_retained(size_t max);
   OrderView view(const Order& o) const;
+  void view_into(const Order& o, OrderView& v) const;  // v: a fresh OrderView
   Reply place_reply(const Order& o) const;
+  void fill_place_reply(const Order& o, Reply& r) const;
 
   // Money (engine_money.cc).
-  Reply balance(const Command& c);
-  Reply deposit(const Command& c);
-  Reply refund_deposit(const Command& c, std::vector<Event>* events);
-  Reply pending_payouts(const Command& c);
-  Reply confirm_payout(const Command& c);
+  void balance(const Command& c, Reply& r);
+  void deposit(const Command& c, Reply& r);
+  void refund_deposit(const Command& c, std::vector<Event>* events, Reply& r);
+  void pending_payouts(const Command& c, Reply& r);
+  void confirm_payout(const Command& c, Reply& r);
 
   // Inventory (engine_inventory.cc).
-  Reply add_number(const Command& c);
-  Reply remove_number(const Command& c);
-  Reply deliver_sms(const Command& c, std::vector<Event>* events);
-  Reply set_price(const Command& c);
-  Reply stock(const Command& c);
+  void add_number(const Command& c, Reply& r);
+  void remove_number(const Command& c, Reply& r);
+  void deliver_sms(const Command& c, std::vector<Event>* events, Reply& r);
+  void set_price(const Command& c, Reply& r);
+  void stock(const Command& c, Reply& r);
 
   timers::TimingWheel& wheel();
 

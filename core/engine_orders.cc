@@ -5,26 +5,16 @@
 #include "core/phone.h"
 
 namespace smsx {
-namespace {
-
-Reply changed_reply() {
-  Reply r;
-  r.changed = true;
-  return r;
-}
-
-}  // namespace
-
-Reply Engine::place(const Command& c) {
+void Engine::place(const Command& c, Reply& r) {
   if (!valid_name(c.service) || !valid_name(c.country)) {
-    return error_reply(Error::kBadRequest, "service and country must be names of [a-z0-9_-]");
+    return fail(r, Error::kBadRequest, "service and country must be names of [a-z0-9_-]");
   }
   if ((!c.pool.empty() && !valid_name(c.pool)) ||
       (!c.operator_name.empty() && !valid_name(c.operator_name))) {
-    return error_reply(Error::kBadRequest, "pool and operator must be names of [a-z0-9_-]");
+    return fail(r, Error::kBadRequest, "pool and operator must be names of [a-z0-9_-]");
   }
   if (c.max_price && *c.max_price < 0) {
-    return error_reply(Error::kBadRequest, "max_price must be >= 0");
+    return fail(r, Error::kBadRequest, "max_price must be >= 0");
   }
   const NameTables& names = inventory_.names();
   Symbol service = names.services.find(c.service);
@@ -32,7 +22,7 @@ Reply Engine::place(const Command& c) {
   Symbol pool = kNoSymbol;
   if (!c.pool.empty()) {
     pool = names.pools.find(c.pool);
-    if (pool == kNoSymbol) return error_reply(Error::kNoPrice, "no price for that pool");
+    if (pool == kNoSymbol) return fail(r, Error::kNoPrice, "no price for that pool");
   }
   Symbol op = kNoSymbol;
   if (!c.operator_name.empty()) {
@@ -44,23 +34,22 @@ Reply Engine::place(const Command& c) {
     case Error::kNone:
       break;
     case Error::kNoPrice:
-      return error_reply(m.error, "nothing priced for that service and country");
+      return fail(r, m.error, "nothing priced for that service and country");
     case Error::kNoNumbers:
-      return error_reply(m.error, "no free number for that service and country");
-    case Error::kMaxPriceTooLow: {
-      Reply r = error_reply(m.error, "every free number is above max_price");
+      return fail(r, m.error, "no free number for that service and country");
+    case Error::kMaxPriceTooLow:
+      fail(r, m.error, "every free number is above max_price");
       r.amount = m.min_price;
-      return r;
-    }
+      return;
     default:
-      return error_reply(m.error, "");
+      return fail(r, m.error, "");
   }
   Account* a = ledger_.find(c.account);
   if (a == nullptr || a->available < m.price) {
-    return error_reply(Error::kNoBalance, "available balance does not cover the price");
+    return fail(r, Error::kNoBalance, "available balance does not cover the price");
   }
   if (a->active_count >= limits::kActiveOrdersPerAccountMax) {
-    return error_reply(Error::kOverloaded, "too many active orders on this account");
+    return fail(r, Error::kOverloaded, "too many active orders on this account");
   }
   Order& o = *orders_.create(++last_order_id_);
   o.account = c.account;
@@ -81,27 +70,29 @@ Reply Engine::place(const Command& c) {
   wheel().schedule(&o.timer, o.expires_at_ms);
   ++active_orders_;
   ++placed_;
-  Reply r = place_reply(o);
+  fill_place_reply(o, r);
   r.changed = true;
-  return r;
 }
 
 Reply Engine::place_reply(const Order& o) const {
   Reply r;
+  fill_place_reply(o, r);
+  return r;
+}
+
+void Engine::fill_place_reply(const Order& o, Reply& r) const {
   r.id = o.id;
   r.text = unpack_phone(inventory_.number(o.number).phone);
   r.amount = o.price;
   r.expires_at_ms = o.expires_at_ms;
-  return r;
 }
 
 void Engine::capture(Order& o, Account& a) {
   ledger_.capture(a, o.price, o.payout, inventory_.number(o.number).supplier);
 }
 
-void Engine::close(Order& o, OrderState state) {
+void Engine::close(Order& o, Account* a, OrderState state) {
   SMSX_ASSERT(o.active());
-  Account* a = ledger_.find(o.account);
   SMSX_ASSERT(a != nullptr && a->active_count > 0);
   (o.account_prev ? o.account_prev->account_next : a->active_head) = o.account_next;
   (o.account_next ? o.account_next->account_prev : a->active_tail) = o.account_prev;
@@ -114,44 +105,42 @@ void Engine::close(Order& o, OrderState state) {
   closed_.emplace_back(now_ms_, o.id);
 }
 
-Reply Engine::get_order(const Command& c) {
+void Engine::get_order(const Command& c, Reply& r) {
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
-  Reply r;
-  r.mutable_data().order = view(*o);
-  return r;
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
+  view_into(*o, r.mutable_data().order);
 }
 
-Reply Engine::cancel(const Command& c) {
+void Engine::cancel(const Command& c, Reply& r) {
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
-  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
+  if (!o->active()) return fail(r, Error::kOrderClosed, "order is closed");
   if (o->state != OrderState::kWaiting) {
-    return error_reply(Error::kCodeReceived, "a code was received: the order can't be cancelled");
+    return fail(r, Error::kCodeReceived, "a code was received: the order can't be cancelled");
   }
   uint64_t allowed_at = o->created_at_ms() + config_.min_cancel_delay_ms;
   if (now_ms_ < allowed_at) {
-    Reply r = error_reply(Error::kEarlyCancel, "too early to cancel");
+    fail(r, Error::kEarlyCancel, "too early to cancel");
     r.seconds_left = (allowed_at - now_ms_ + 999) / 1000;
-    return r;
+    return;
   }
   Account* a = ledger_.find(o->account);
   ledger_.release(*a, o->price);
-  close(*o, OrderState::kCancelled);
+  close(*o, a, OrderState::kCancelled);
   ++cancelled_;
-  Reply r = changed_reply();
+  r.changed = true;
   r.id = o->id;
   r.amount = o->price;
-  return r;
 }
 
-Reply Engine::finish(const Command& c, std::vector<Event>* events) {
+void Engine::finish(const Command& c, std::vector<Event>* events, Reply& r) {
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
-  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
-  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
-  capture(*o, *ledger_.find(o->account));
-  close(*o, OrderState::kFinished);
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
+  if (!o->active()) return fail(r, Error::kOrderClosed, "order is closed");
+  if (o->state == OrderState::kWaiting) return fail(r, Error::kNoSmsYet, "no SMS yet");
+  Account* a = ledger_.find(o->account);
+  capture(*o, *a);
+  close(*o, a, OrderState::kFinished);
   ++finished_;
   if (events) {
     events->push_back(Event{.kind = EventKind::kOrderFinished,
@@ -160,54 +149,51 @@ Reply Engine::finish(const Command& c, std::vector<Event>* events) {
                             .at_ms = now_ms_,
                             .amount = o->price});
   }
-  Reply r = changed_reply();
+  r.changed = true;
   r.id = o->id;
   r.amount = o->price;
-  return r;
 }
 
-Reply Engine::retry(const Command& c) {
+void Engine::retry(const Command& c, Reply& r) {
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
-  if (!o->active()) return error_reply(Error::kOrderClosed, "order is closed");
-  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
-  Reply r;
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
+  if (!o->active()) return fail(r, Error::kOrderClosed, "order is closed");
+  if (o->state == OrderState::kWaiting) return fail(r, Error::kNoSmsYet, "no SMS yet");
   r.id = o->id;
   r.changed = o->state != OrderState::kRetry;
   o->state = OrderState::kRetry;
   r.state = o->state;
-  return r;
 }
 
-Reply Engine::dispute(const Command& c, std::vector<Event>* events) {
+void Engine::dispute(const Command& c, std::vector<Event>* events, Reply& r) {
   if (c.text.size() > limits::kDisputeReasonBytesMax) {
-    return error_reply(Error::kBadRequest, "reason is too long");
+    return fail(r, Error::kBadRequest, "reason is too long");
   }
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
-  if (o->state == OrderState::kWaiting) return error_reply(Error::kNoSmsYet, "no SMS yet");
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
+  if (o->state == OrderState::kWaiting) return fail(r, Error::kNoSmsYet, "no SMS yet");
   if (o->active()) {  // received or retry: the charge is captured first, then disputed
-    Reply done = finish(c, events);
+    Reply done;
+    finish(c, events, done);
     SMSX_ASSERT(done.error == Error::kNone);
   } else if (o->state != OrderState::kFinished) {
-    return error_reply(Error::kOrderClosed, "only a finished order can be disputed");
+    return fail(r, Error::kOrderClosed, "only a finished order can be disputed");
   }
   o->state = OrderState::kDisputed;
   if (!o->extras) o->extras = std::make_unique<OrderExtras>();
   o->extras->dispute_reason = std::string(c.text);
-  Reply r = changed_reply();
+  r.changed = true;
   r.id = o->id;
   r.state = o->state;
-  return r;
 }
 
-Reply Engine::resolve_dispute(const Command& c) {
+void Engine::resolve_dispute(const Command& c, Reply& r) {
   Order* o = orders_.find(c.target);
-  if (o == nullptr) return error_reply(Error::kOrderNotFound, "no such order");
+  if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
   if (o->state != OrderState::kDisputed) {
-    return error_reply(Error::kOrderClosed, "order is not disputed");
+    return fail(r, Error::kOrderClosed, "order is not disputed");
   }
-  Reply r = changed_reply();
+  r.changed = true;
   r.id = o->id;
   if (c.approve) {
     ledger_.credit(ledger_.find_or_create(o->account), o->price);
@@ -218,11 +204,9 @@ Reply Engine::resolve_dispute(const Command& c) {
     r.amount = 0;
   }
   r.state = o->state;
-  return r;
 }
 
-Reply Engine::active_orders(const Command& c) {
-  Reply r;
+void Engine::active_orders(const Command& c, Reply& r) {
   r.mutable_data();
   if (const Account* a = ledger_.find(c.account)) {
     auto& orders = r.mutable_data().orders;
@@ -231,7 +215,6 @@ Reply Engine::active_orders(const Command& c) {
       orders.push_back(view(*o));
     }
   }
-  return r;
 }
 
 void Engine::expire(Order& o, std::vector<Event>* events) {
@@ -240,7 +223,7 @@ void Engine::expire(Order& o, std::vector<Event>* events) {
   Account* a = ledger_.find(o.account);
   if (o.state == OrderState::kWaiting) {
     ledger_.release(*a, o.price);
-    close(o, OrderState::kExpired);
+    close(o, a, OrderState::kExpired);
     ++expired_;
     if (events) {
       events->push_back(Event{.kind = EventKind::kOrderExpired,
@@ -251,7 +234,7 @@ void Engine::expire(Order& o, std::vector<Event>* events) {
     }
   } else {
     capture(o, *a);
-    close(o, OrderState::kFinished);
+    close(o, a, OrderState::kFinished);
     ++finished_;
     if (events) {
       events->push_back(Event{.kind = EventKind::kOrderFinished,
@@ -264,8 +247,7 @@ void Engine::expire(Order& o, std::vector<Event>* events) {
   }
 }
 
-Reply Engine::tick(const Command& c, std::vector<Event>* events) {
-  Reply r;
+void Engine::tick(const Command& c, std::vector<Event>* events, Reply& r) {
   size_t max = c.max_expired ? c.max_expired : config_.expiries_per_tick_max;
   if (c.replay) {
     // A logged tick: expire exactly the orders it expired, in its order.
@@ -286,11 +268,15 @@ Reply Engine::tick(const Command& c, std::vector<Event>* events) {
   size_t evicted = evict_retained(max);
   r.more_due = r.more_due || evicted == max;
   r.changed = !r.expired.empty() || evicted > 0;
-  return r;
 }
 
 OrderView Engine::view(const Order& o) const {
   OrderView v;
+  view_into(o, v);
+  return v;
+}
+
+void Engine::view_into(const Order& o, OrderView& v) const {
   const Number& n = inventory_.number(o.number);
   const SubPool& sp = inventory_.subpool(o.subpool);
   const NameTables& names = inventory_.names();
@@ -305,7 +291,6 @@ OrderView Engine::view(const Order& o) const {
   v.created_at_ms = o.created_at_ms();
   v.expires_at_ms = o.expires_at_ms;
   if (o.extras) v.sms = o.extras->sms;
-  return v;
 }
 
 }  // namespace smsx

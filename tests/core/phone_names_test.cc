@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/names.h"
 #include "core/phone.h"
 
@@ -13,6 +15,23 @@ TEST(Phone, PacksAndUnpacksKeepingLeadingZeros) {
     EXPECT_EQ(unpack_phone(*p), digits);
   }
   EXPECT_NE(*pack_phone("0123456"), *pack_phone("123456"));
+}
+
+TEST(Phone, RoundTripsEveryLengthAndDigitPattern) {
+  // Odd and even digit counts, zeros in every position, the largest values of each length.
+  for (size_t len = 6; len <= 15; ++len) {
+    for (char fill : {'0', '1', '5', '9'}) {
+      for (size_t pos = 0; pos < len; ++pos) {
+        std::string digits(len, fill);
+        digits[pos] = fill == '0' ? '7' : '0';
+        auto p = pack_phone(digits);
+        ASSERT_TRUE(p.has_value()) << digits;
+        EXPECT_EQ(unpack_phone(*p), digits);
+      }
+      std::string same(len, fill);
+      EXPECT_EQ(unpack_phone(*pack_phone(same)), same);
+    }
+  }
 }
 
 TEST(Phone, RefusesWrongLengthsAndNonDigits) {
