@@ -96,6 +96,5 @@ Op resolve(Worker* w, Op op);
 void send_op(Worker* w, Op op);  // appends to the op's connection; hiredis writes it
 // Checks a reply; "" when fine, else the error code to count it under.
 std::string check_reply(Worker* w, Pending& p, const redisReply* reply);
-int conn_of(Op op);
 
 }  // namespace smsx::redis_bench

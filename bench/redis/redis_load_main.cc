@@ -65,7 +65,7 @@ void fill(Worker* w) {
       w->have_next = true;
     }
     Op op = resolve(w, w->next);
-    Conn& c = w->conns[conn_of(op)];
+    Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= d->opt.pipeline) break;
     send_op(w, op);
     w->have_next = false;

@@ -43,44 +43,11 @@ std::string str_at(const redisReply* r, size_t i) {
 
 }  // namespace
 
-int conn_of(Op op) {
-  switch (op) {
-    case Op::kSms:
-      return 1;
-    case Op::kDeposit:
-      return 2;
-    default:
-      return 0;
-  }
-}
-
 Op resolve(Worker* w, Op op) {
-  for (int i = 0; i < 3; ++i) {
-    switch (op) {
-      case Op::kPlace:
-        if (w->active < w->active_max) return op;
-        op = Op::kCancel;
-        break;
-      case Op::kSms:
-        if (!w->waiting.empty()) return op;
-        op = Op::kPlace;
-        break;
-      case Op::kFinish:
-        if (!w->received.empty()) return op;
-        op = Op::kSms;
-        break;
-      case Op::kCancel:
-        if (!w->waiting.empty()) return op;
-        op = Op::kPlace;
-        break;
-      case Op::kGet:
-        if (!w->recent.empty()) return op;
-        return Op::kBalance;
-      default:
-        return op;
-    }
-  }
-  return Op::kBalance;
+  return resolve_op(op, {.can_place = w->active < w->active_max,
+                         .has_waiting = !w->waiting.empty(),
+                         .has_received = !w->received.empty(),
+                         .has_recent = !w->recent.empty()});
 }
 
 void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
@@ -134,7 +101,7 @@ void send_op(Worker* w, Op op) {
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
-  Conn& c = w->conns[conn_of(op)];
+  Conn& c = w->conns[connection_for(op)];
   p.sent_ns = uv_hrtime();
   c.pending.push_back(std::move(p));
   redisAsyncCommandArgv(c.ctx, on_reply, &c, static_cast<int>(ptrs.size()), ptrs.data(),

@@ -54,7 +54,7 @@ void fill(Worker* w) {
     // Resolved against the worker's state now: it may have changed since the pick was
     // made (a pick waits here while its connection is full).
     Op op = resolve(w, w->next);
-    Conn& c = w->conns[role_of(op)];
+    Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= g->opt.pipeline) break;
     uint64_t intended;
     if (g->opt.rate > 0) {

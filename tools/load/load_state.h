@@ -128,7 +128,6 @@ struct Generator {
 inline uint64_t now_ns() { return uv_hrtime(); }
 
 // workload.cc: choosing, building and checking requests.
-int role_of(Op op);  // index into Worker::conns
 Op resolve(Worker* w, Op op);
 std::string new_id(Generator* g);
 void send_op(Worker* w, Op op, uint64_t intended_ns);

@@ -79,4 +79,44 @@ std::optional<Mix> parse_mix(std::string_view spec, std::string* error) {
   return mix;
 }
 
+Op resolve_op(Op op, const WorkerHoldings& has) {
+  for (int i = 0; i < 3; ++i) {
+    switch (op) {
+      case Op::kPlace:
+        if (has.can_place) return op;
+        op = Op::kCancel;
+        break;
+      case Op::kSms:
+        if (has.has_waiting) return op;
+        op = Op::kPlace;
+        break;
+      case Op::kFinish:
+        if (has.has_received) return op;
+        op = Op::kSms;
+        break;
+      case Op::kCancel:
+        if (has.has_waiting) return op;
+        op = Op::kPlace;
+        break;
+      case Op::kGet:
+        if (has.has_recent) return op;
+        return Op::kBalance;
+      default:
+        return op;
+    }
+  }
+  return Op::kBalance;
+}
+
+int connection_for(Op op) {
+  switch (op) {
+    case Op::kSms:
+      return 1;
+    case Op::kDeposit:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
 }  // namespace smsx::load

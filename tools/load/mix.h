@@ -32,6 +32,22 @@ struct Mix {
   std::string to_string() const;   // the canonical spec, ops in kOpNames order
 };
 
+// What a worker has to work on when it turns a pick into the op it sends.
+struct WorkerHoldings {
+  bool can_place;     // fewer active orders than its limit
+  bool has_waiting;   // an order waiting for its SMS
+  bool has_received;  // an order whose SMS arrived
+  bool has_recent;    // an order it may read back
+};
+
+// The op actually sent for the mix's pick: an SMS needs a waiting order, a finish a
+// received one, a cancel a waiting one; what cannot be done falls back to the op that
+// makes it possible next time, and to a balance read at the end.
+Op resolve_op(Op pick, const WorkerHoldings& has);
+
+// Which of a worker's connections sends `op`: 0 customer, 1 supplier (SMS), 2 payments.
+int connection_for(Op op);
+
 // The mix of `spec`, or nullopt with *error set: an unknown op, a repeated op, a weight
 // that is not a decimal integer from 0 to 1,000,000, a missing '=', or all weights 0.
 std::optional<Mix> parse_mix(std::string_view spec, std::string* error);

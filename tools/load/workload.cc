@@ -36,46 +36,11 @@ void remember_recent(Worker* w, const OrderRec& o) {
 
 }  // namespace
 
-int role_of(Op op) {
-  switch (op) {
-    case Op::kSms:
-      return 1;
-    case Op::kDeposit:
-      return 2;
-    default:
-      return 0;
-  }
-}
-
-// The op actually sent for the mix's pick, given what the worker has to work on: an SMS
-// needs a waiting order, a finish a received one, a cancel a waiting one.
 Op resolve(Worker* w, Op op) {
-  for (int i = 0; i < 3; ++i) {
-    switch (op) {
-      case Op::kPlace:
-        if (w->active < w->active_max) return op;
-        op = Op::kCancel;
-        break;
-      case Op::kSms:
-        if (!w->waiting.empty()) return op;
-        op = Op::kPlace;
-        break;
-      case Op::kFinish:
-        if (!w->received.empty()) return op;
-        op = Op::kSms;
-        break;
-      case Op::kCancel:
-        if (!w->waiting.empty()) return op;
-        op = Op::kPlace;
-        break;
-      case Op::kGet:
-        if (!w->recent.empty()) return op;
-        return Op::kBalance;
-      default:
-        return op;
-    }
-  }
-  return Op::kBalance;
+  return resolve_op(op, {.can_place = w->active < w->active_max,
+                         .has_waiting = !w->waiting.empty(),
+                         .has_received = !w->received.empty(),
+                         .has_recent = !w->recent.empty()});
 }
 
 std::string new_id(Generator* g) { return g->run_id + "-" + std::to_string(++g->next_id); }
@@ -148,7 +113,7 @@ void send_op(Worker* w, Op op, uint64_t intended_ns) {
       line = "{\"op\":\"order.get\",\"order\":" + std::to_string(p.order.id) + "}";
       break;
   }
-  Conn& c = w->conns[role_of(op)];
+  Conn& c = w->conns[connection_for(op)];
   c.out += line;
   c.out += '\n';
   c.pending.push_back(std::move(p));
