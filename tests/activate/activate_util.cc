@@ -119,25 +119,8 @@ std::string HttpResponse::header(std::string_view name) const {
   return "";
 }
 
-HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return;
-  }
-  timeval tv{};
-  tv.tv_sec = timeout.count() / 1000;
-  tv.tv_usec = (timeout.count() % 1000) * 1000;
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fd_ = fd;
-}
+HttpClient::HttpClient(std::uint16_t port, std::chrono::milliseconds timeout)
+    : fd_(e2e::connect_loopback(port, timeout)) {}
 
 HttpClient::~HttpClient() {
   if (fd_ >= 0) close(fd_);

@@ -115,7 +115,7 @@ std::string SmsxdProcess::log() const {
   return ss.str();
 }
 
-Client::Client(uint16_t port, std::chrono::milliseconds timeout) {
+int connect_loopback(uint16_t port, std::chrono::milliseconds timeout) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -123,7 +123,7 @@ Client::Client(uint16_t port, std::chrono::milliseconds timeout) {
   addr.sin_port = htons(port);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    return;
+    return -1;
   }
   timeval tv{};
   tv.tv_sec = timeout.count() / 1000;
@@ -132,8 +132,11 @@ Client::Client(uint16_t port, std::chrono::milliseconds timeout) {
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  fd_ = fd;
+  return fd;
 }
+
+Client::Client(uint16_t port, std::chrono::milliseconds timeout)
+    : fd_(connect_loopback(port, timeout)) {}
 
 Client::~Client() {
   if (fd_ >= 0) close(fd_);

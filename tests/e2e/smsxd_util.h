@@ -51,6 +51,10 @@ class SmsxdProcess {
   pid_t pid_ = -1;
 };
 
+// A blocking TCP connection to 127.0.0.1:port with send/receive timeouts and TCP_NODELAY;
+// the socket, or -1 when nothing listens there.
+int connect_loopback(uint16_t port, std::chrono::milliseconds timeout);
+
 class Client {
  public:
   explicit Client(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
