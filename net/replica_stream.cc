@@ -29,12 +29,14 @@ struct WriteChunk {
 }  // namespace
 
 ReplicaStream::ReplicaStream(uv_stream_t* tcp, persistence::Env& env, std::string wal_dir,
-                             uint64_t from_lsn, std::string snapshot_path, uint64_t snapshot_bytes)
+                             uint64_t from_lsn, std::string snapshot_path, uint64_t snapshot_bytes,
+                             Counters counters)
     : tcp_(tcp),
       env_(env),
       wal_dir_(std::move(wal_dir)),
       next_lsn_(from_lsn),
-      acked_lsn_(from_lsn - 1) {
+      acked_lsn_(from_lsn - 1),
+      counters_(counters) {
   if (!snapshot_path.empty()) {
     snapshot_fd_ = ::open(snapshot_path.c_str(), O_RDONLY | O_CLOEXEC);
     snapshot_left_ = snapshot_bytes;
@@ -77,6 +79,7 @@ std::string ReplicaStream::pump(const persistence::WalBatch* batch, uint64_t dur
             std::string(reinterpret_cast<const char*>(batch->bytes.data()), batch->bytes.size()))) {
       return "write failed";
     }
+    counters_.sent_live->inc(batch->last_lsn - batch->first_lsn + 1);
     next_lsn_ = batch->last_lsn + 1;
     return "";
   }
@@ -120,6 +123,7 @@ std::string ReplicaStream::pump_from_files(uint64_t durable_lsn) {
     if (record.lsn != next_lsn_) return "the log skips from " + std::to_string(next_lsn_);
     persistence::append_record(&out, record.lsn, record.type, record.payload);
     ++next_lsn_;
+    counters_.sent_from_log->inc();
   }
   if (!reader_->status().ok()) {
     std::string error = "reading the log: " + reader_->status().to_string();

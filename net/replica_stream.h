@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "net/metrics.h"
 #include "persistence/env.h"
 #include "persistence/wal_reader.h"
 #include "persistence/wal_writer.h"
@@ -29,9 +30,14 @@ class ReplicaStream {
  public:
   // `tcp`: the standby's connection (outlives this object). The stream starts with the
   // snapshot at `snapshot_path` (`snapshot_bytes` long; none when the path is empty), then
-  // the records from `from_lsn`.
+  // the records from `from_lsn`. Records sent are counted in `sent_live` (committed batches
+  // passed on as they are) and `sent_from_log` (read back from the segment files).
+  struct Counters {
+    Counter* sent_live;
+    Counter* sent_from_log;
+  };
   ReplicaStream(uv_stream_t* tcp, persistence::Env& env, std::string wal_dir, uint64_t from_lsn,
-                std::string snapshot_path, uint64_t snapshot_bytes);
+                std::string snapshot_path, uint64_t snapshot_bytes, Counters counters);
   ~ReplicaStream();
   ReplicaStream(const ReplicaStream&) = delete;
   ReplicaStream& operator=(const ReplicaStream&) = delete;
@@ -65,6 +71,7 @@ class ReplicaStream {
   uint64_t snapshot_left_ = 0;
   std::unique_ptr<persistence::WalReader> reader_;  // while catching up from files
   uint64_t bytes_sent_ = 0;
+  Counters counters_;
   bool failed_ = false;
 };
 

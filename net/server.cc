@@ -174,7 +174,7 @@ std::string Server::start(uv_loop_t* loop) {
       loop, [](void* server) { static_cast<Server*>(server)->on_commit_done(); }, this);
   uv_timer_init(loop, &sync_timer_);
   sync_timer_.data = this;
-  release_lsn_ = wal_->durable_lsn();
+  release_lsn_ = completed_lsn_ = wal_->durable_lsn();
   metrics_->epoch->set(static_cast<double>(node_.epoch));
   if (config_.replication.primary) {
     // The primary remembers this address to ask at its restart whether we were promoted; a
@@ -485,7 +485,8 @@ void Server::complete_commit(CommitThread::Done done) {
     std::_Exit(kWalFailureExit);
   }
   metrics_->fsync->observe(static_cast<double>(done.write_ns) / 1e9);
-  metrics_->lsn->set(static_cast<double>(wal_->durable_lsn()));
+  if (!done.batch.empty()) completed_lsn_ = done.batch.last_lsn;
+  metrics_->lsn->set(static_cast<double>(completed_lsn_));
   if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
     unacked_batches_.emplace_back(done.batch.last_lsn, mono_ns());
     if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
@@ -493,7 +494,7 @@ void Server::complete_commit(CommitThread::Done done) {
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
     if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
-    std::string error = c->replica->pump(&done.batch, wal_->durable_lsn());
+    std::string error = c->replica->pump(&done.batch, completed_lsn_);
     if (!error.empty()) close_connection(c, error.c_str());
   }
   wal_->recycle_batch(std::move(done.batch));
@@ -519,7 +520,7 @@ void Server::before_poll() {
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
     if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
-    std::string error = c->replica->pump(nullptr, wal_->durable_lsn());
+    std::string error = c->replica->pump(nullptr, completed_lsn_);
     if (!error.empty()) close_connection(c, error.c_str());
   }
   if (!stopping_) schedule_tick();

@@ -180,6 +180,10 @@ class Server : private ReplicationClient::Handler {
   // Committed batches not yet acknowledged by a standby: (last LSN, loop ms at commit).
   std::deque<std::pair<uint64_t, uint64_t>> unacked_batches_;
   uint64_t release_lsn_ = 0;  // output depending on records above this waits (sync mode)
+  // The last record whose commit the loop has completed. wal_->durable_lsn() can be ahead:
+  // the commit thread publishes it before the loop takes the batch. Standbys are fed up to
+  // here, so that a batch about to be shipped live is not also read back from the files.
+  uint64_t completed_lsn_ = 0;
   bool sync_degraded_ = false;
   uv_timer_t sync_timer_{};
 };

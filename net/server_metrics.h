@@ -25,6 +25,8 @@ struct Server::Metrics {
   Gauge* epoch = nullptr;
   Gauge* standbys = nullptr;
   Histogram* replication_ack = nullptr;
+  Counter* replication_sent_live = nullptr;
+  Counter* replication_sent_from_log = nullptr;
   Counter* expiries = nullptr;
   Counter* evictions_ticks = nullptr;
   Counter* disconnects_slow = nullptr;
@@ -51,6 +53,16 @@ struct Server::Metrics {
         &registry.histogram("smsx_replication_ack_seconds",
                             "From a batch's local commit to the standby's acknowledgement of it.",
                             kLatencyBucketsSeconds);
+    replication_sent_live = &registry.counter(
+        "smsx_replication_records_sent_total",
+        "Records sent to standbys: committed batches passed on as they are (live) or read back "
+        "from the log files (a standby catching up).",
+        {{"source", "live"}});
+    replication_sent_from_log = &registry.counter(
+        "smsx_replication_records_sent_total",
+        "Records sent to standbys: committed batches passed on as they are (live) or read back "
+        "from the log files (a standby catching up).",
+        {{"source", "log"}});
     expiries = &registry.counter("smsx_expiries_total", "Orders expired or auto-finished.");
     evictions_ticks = &registry.counter("smsx_ticks_total", "Ticks that changed state.");
     disconnects_slow = &registry.counter("smsx_disconnects_slow_reader_total",

@@ -135,8 +135,11 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
                         {"last_lsn", wal_->durable_lsn()}};
   write_ok_reply(&c->pending, req.id, extra);
   metrics_->request(OpKind::kReplicate, smsx::Error::kNone).inc();
-  c->replica = std::make_unique<ReplicaStream>(reinterpret_cast<uv_stream_t*>(&c->tcp), *parts_.env,
-                                               parts_.wal_dir, from, snapshot_path, snapshot_bytes);
+  c->replica =
+      std::make_unique<ReplicaStream>(reinterpret_cast<uv_stream_t*>(&c->tcp), *parts_.env,
+                                      parts_.wal_dir, from, snapshot_path, snapshot_bytes,
+                                      ReplicaStream::Counters{metrics_->replication_sent_live,
+                                                              metrics_->replication_sent_from_log});
   replicas_.push_back(c);
   standby_seen_ = true;
   metrics_->standbys->set(static_cast<double>(replicas_.size()));
@@ -334,6 +337,7 @@ std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
   parts_.engine = std::move(engine);
   engine_ = parts_.engine.get();
   wal_ = parts_.wal.get();
+  completed_lsn_ = wal_->durable_lsn();
   records_since_snapshot_ = bytes_since_snapshot_ = 0;
   log_info("replaced the state with the primary's snapshot at LSN %llu (%llu active orders)",
            static_cast<unsigned long long>(lsn),

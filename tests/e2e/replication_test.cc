@@ -38,6 +38,38 @@ TEST(Replication, UnderSteadyLoadTheStandbyHasThePrimarysDigestAtTheSameLsn) {
   EXPECT_EQ(load.check_ledger(standby.port()), "");
 }
 
+// A standby that keeps up gets each committed batch as it is; reading the batch back from
+// the segment files (the catch-up path) would cost the primary a directory scan and a read
+// per batch and delay the standby.
+TEST(Replication, AStandbyThatKeepsUpGetsEveryBatchLiveNotFromTheLogFiles) {
+  const std::string live = "smsx_replication_records_sent_total{source=\"live\"}";
+  const std::string from_log = "smsx_replication_records_sent_total{source=\"log\"}";
+  SmsxdProcess primary;
+  ASSERT_NO_FATAL_FAILURE(primary.start());
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_TRUE(standbys_connected(primary, standby));
+  ASSERT_TRUE(run_load(primary, 1, 20, 0));
+  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
+  const double live_before = metric(primary.metrics_port(), live).value_or(-1);
+  const double from_log_before = metric(primary.metrics_port(), from_log).value_or(-1);
+  const int64_t lsn_before = int_field(stats_of(primary.port()), "lsn");
+  ASSERT_GT(live_before, 0);
+  ASSERT_GE(from_log_before, 0);
+
+  MixedLoad load(primary.port(), 4, 700, 1);
+  load.start();
+  load.join();
+  ASSERT_GT(load.acknowledged(), 2000) << log_tail(primary);
+  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
+  EXPECT_EQ(metric(primary.metrics_port(), from_log).value_or(-1), from_log_before);
+  // Every record written meanwhile went out live, each once.
+  const int64_t written = int_field(stats_of(primary.port()), "lsn") - lsn_before;
+  EXPECT_GE(written, load.acknowledged() / 2);
+  EXPECT_EQ(metric(primary.metrics_port(), live).value_or(-1) - live_before,
+            static_cast<double>(written));
+}
+
 TEST(Replication, SyncModeFailoverKeepsEveryAcknowledgedRequest) {
   SmsxdProcess primary(kSyncForever);
   ASSERT_NO_FATAL_FAILURE(primary.start());

@@ -65,7 +65,8 @@ std::string stats_of(uint16_t port);
 // The last `bytes` of a node's log, for failure messages.
 std::string log_tail(const SmsxdProcess& node, size_t bytes = 4000);
 
-// GET /metrics; the value of the first sample named exactly `name` (no labels).
+// GET /metrics; the value of the first sample named exactly `name`, labels included as
+// rendered (`smsx_x_total{source="live"}`).
 std::optional<double> metric(uint16_t metrics_port, const std::string& name);
 
 // The pid of a running SmsxdProcess that this test process started (found by its own
