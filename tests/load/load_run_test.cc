@@ -1,6 +1,7 @@
 // smsx-load against the real smsxd: a short run must complete with every reply checked.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -64,6 +65,39 @@ TEST(LoadRun, OpenLoopAgainstRealServer) {
       run_load(server.port(), "--connections 1 --pipeline 64 --requests 2000 --rate 4000", &status);
   EXPECT_EQ(status, 0) << out << server.log();
   expect_clean_report(out, 2000);
+}
+
+// Open loop at a low rate: between its ticks the generator sleeps (a timerfd), so its CPU
+// time stays far below the run's duration. A generator that spins waiting for the next
+// send time takes a whole CPU from the server it measures.
+TEST(LoadRun, OpenLoopSleepsBetweenSends) {
+  e2e::SmsxdProcess server("durability = \"none\"");
+  server.start();
+  rusage before{}, after{};
+  getrusage(RUSAGE_CHILDREN, &before);  // smsxd is not waited for: only smsx-load counts
+  int status = 0;
+  std::string out = run_load(server.port(),
+                             "--connections 1 --pipeline 16 --duration 2s --rate 500 "
+                             "--tick 1ms --numbers 1000",
+                             &status);
+  getrusage(RUSAGE_CHILDREN, &after);
+  EXPECT_EQ(status, 0) << out << server.log();
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  const double cpu = seconds(after.ru_utime) - seconds(before.ru_utime) + seconds(after.ru_stime) -
+                     seconds(before.ru_stime);
+  EXPECT_LT(cpu, 1.0) << "smsx-load used " << cpu << " s of CPU in a 2 s run";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(out).get(doc), simdjson::SUCCESS) << out;
+  EXPECT_GE(int64_t(doc["sent"]), 900) << out;
+}
+
+TEST(LoadRun, ABadTickIsRefused) {
+  int status = 0;
+  std::string out = run_load(1, "--rate 100 --tick 5ns", &status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << out;
+  out = run_load(1, "--rate 100 --tick 1us", &status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << status << out;
 }
 
 // Orders that expire during the run change balances behind the generator's back: its

@@ -237,10 +237,14 @@ void on_progress(uv_timer_t* t) {
   }
 }
 
-// Open loop: hands out the sends that are due, round-robin over the workers.
-void on_idle(uv_idle_t* h) {
-  Generator* g = static_cast<Generator*>(h->data);
-  if (g->stopping) return;
+// Open loop, every --tick: hands out the sends that are due, round-robin over the workers.
+// Between ticks the generator sleeps, so it leaves the CPUs it does not need to the server.
+void on_tick(void* data) {
+  Generator* g = static_cast<Generator*>(data);
+  if (g->stopping) {
+    g->pacer.stop();
+    return;
+  }
   uint64_t now = now_ns();
   double interval = 1e9 / g->opt.rate;
   uint64_t due = static_cast<uint64_t>((now - g->start_ns) / interval) + 1;
@@ -261,9 +265,12 @@ void start_measuring(Generator* g) {
   g->progress.data = g;
   uv_timer_start(&g->progress, on_progress, 1000, 1000);
   if (g->opt.rate > 0) {
-    uv_idle_init(g->loop, &g->idle);
-    g->idle.data = g;
-    uv_idle_start(&g->idle, on_idle);
+    std::string error =
+        g->pacer.start(g->loop, static_cast<uint64_t>(g->opt.tick_s * 1e9), on_tick, g);
+    if (!error.empty()) {
+      std::fprintf(stderr, "smsx-load: open loop: %s\n", error.c_str());
+      std::exit(1);
+    }
   }
   for (auto& w : g->workers) fill(w.get());
 }
@@ -287,7 +294,9 @@ bool parse_duration(const std::string& s, double* seconds) {
   double v = std::strtod(s.c_str(), &end);
   std::string unit = end;
   if (end == s.c_str() || v <= 0) return false;
-  if (unit == "ms")
+  if (unit == "us")
+    v /= 1e6;
+  else if (unit == "ms")
     v /= 1000;
   else if (unit == "m")
     v *= 60;
@@ -352,7 +361,7 @@ bool write_plot(Generator* g, uint64_t end_ns) {
   std::fprintf(stderr,
                "smsx-load: %s\n"
                "usage: smsx-load [--address HOST:PORT] [--connections N] [--pipeline N]\n"
-               "  [--duration 10s | --requests N] [--rate R] [--mix place=30,sms=20,...]\n"
+               "  [--duration 10s | --requests N] [--rate R [--tick 100us]] [--mix place=30,...]\n"
                "  [--accounts N] [--numbers N] [--services N] [--pools N] [--leave-pct P]\n"
                "  [--customer-token T] [--supplier-token T] [--payments-token T]\n"
                "  [--admin-token T] [--json] [--quiet] [--plot FILE.png]\n"
@@ -399,6 +408,10 @@ Options parse_options(int argc, char** argv) {
       o.requests = number();
     } else if (a == "--rate") {
       o.rate = static_cast<double>(number());
+    } else if (a == "--tick") {
+      if (!parse_duration(value(), &o.tick_s) || o.tick_s < 10e-6 || o.tick_s > 0.1) {
+        usage("--tick: expected a duration from 10us to 100ms, like 100us");
+      }
     } else if (a == "--mix") {
       mix_spec = value();
     } else if (a == "--accounts") {

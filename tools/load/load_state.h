@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "tools/load/mix.h"
+#include "tools/load/pacer.h"
 #include "tools/load/report.h"
 #include "tools/load/timeline.h"
 
@@ -30,9 +31,10 @@ struct Options {
   uint16_t port = 7700;
   uint32_t connections = 4, pipeline = 64;
   double duration_s = 10;
-  uint64_t requests = 0;  // 0: by duration
-  double rate = 0;        // 0: closed loop
-  std::string tokens[4];  // customer, supplier, payments, admin
+  uint64_t requests = 0;   // 0: by duration
+  double rate = 0;         // 0: closed loop
+  double tick_s = 100e-6;  // open loop: the sends that are due go out this often
+  std::string tokens[4];   // customer, supplier, payments, admin
   Mix mix;
   bool json = false, quiet = false;
   uint32_t accounts = 16, services = 8, pools = 4;
@@ -122,7 +124,7 @@ struct Generator {
   uint64_t ready_conns = 0;
   bool started = false, stopping = false;
   uv_timer_t progress;
-  uv_idle_t idle;
+  Pacer pacer;  // open loop
 };
 
 inline uint64_t now_ns() { return uv_hrtime(); }
