@@ -145,7 +145,8 @@ Reply Engine::apply(const Command& c, std::vector<Event>* events) {
   // One probe for recall and remember: the slot is claimed now and given back if the
   // request changes nothing. dispatch() never touches remembered_, so the slot stays put.
   const uint64_t print = fingerprint(c);
-  auto [it, fresh] = remembered_.try_emplace(c.key);
+  auto& shard = remembered_.shard(c.key);
+  auto [it, fresh] = shard.try_emplace(c.key);
   Remembered& slot = it->second;
   if (!fresh && recallable(slot, print)) {
     if (slot.fingerprint != print) {
@@ -161,7 +162,7 @@ Reply Engine::apply(const Command& c, std::vector<Event>* events) {
   if (r.changed) {
     remember(c, print, r, slot);
   } else if (fresh) {
-    remembered_.erase(it);
+    shard.erase(it);
   }
   return r;
 }
@@ -303,9 +304,10 @@ size_t Engine::evict_retained(size_t max) {
     auto [at, key] = remembered_fifo_.front();
     remembered_fifo_.pop_front();
     ++evicted;
-    auto it = remembered_.find(key);
+    auto& shard = remembered_.shard(key);
+    auto it = shard.find(key);
     // A key remembered again later (its first order was gone) has a newer FIFO entry.
-    if (it != remembered_.end() && it->second.at_ms == at) remembered_.erase(it);
+    if (it != shard.end() && it->second.at_ms == at) shard.erase(it);
   }
   while (evicted < max && !closed_.empty() &&
          closed_.front().first + config_.retention_ms <= now_ms_) {

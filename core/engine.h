@@ -30,6 +30,7 @@
 #include "core/inventory.h"
 #include "core/ledger.h"
 #include "core/order_store.h"
+#include "core/sharded_hash_map.h"
 #include "timers/timing_wheel.h"
 
 namespace smsx {
@@ -142,9 +143,13 @@ class Engine {
   OrderStore orders_;
   uint64_t last_order_id_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed at, order id), oldest first
-  // The biggest table (one entry per request id within the retention period): huge pages.
-  absl::flat_hash_map<RequestKey, Remembered, absl::Hash<RequestKey>, std::equal_to<RequestKey>,
-                      HugePageAllocator<std::pair<const RequestKey, Remembered>>>
+  // The biggest table (one entry per request id within the retention period): sharded, so
+  // that its growth never stops the loop for long, and in huge pages.
+  struct RequestKeyShard {
+    size_t operator()(const RequestKey& k) const { return static_cast<size_t>(k.hi >> 56); }
+  };
+  ShardedHashMap<RequestKey, Remembered, absl::Hash<RequestKey>,
+                 HugePageAllocator<std::pair<const RequestKey, Remembered>>, RequestKeyShard>
       remembered_;
   std::deque<std::pair<uint64_t, RequestKey>> remembered_fifo_;  // (at, key), oldest first
   uint64_t active_orders_ = 0;

@@ -17,6 +17,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -80,23 +81,21 @@ bool valid_packed_digits(uint64_t packed, size_t digits_min, size_t digits_max) 
 // for 10M keys, bench/recovery_bench.cc). Only the speed depends on this detail of absl.
 constexpr int kSweepBucketBits = 12;
 
-// Reorders `items` in place (an American flag sort on those bits) for inserting
-// key_of(item) into `map`, which was reserved for them.
-template <class Map, class Item, class KeyOf>
-void sweep_sort(const Map& map, std::vector<Item>& items, KeyOf key_of) {
-  const uint64_t capacity = map.bucket_count();  // 2^k - 1
-  const int shift = std::max(0, static_cast<int>(std::bit_width(capacity)) - kSweepBucketBits);
-  constexpr size_t kBuckets = size_t{1} << kSweepBucketBits;
+// Reorders `items` in place so that bucket_of(item), below `buckets`, ascends (an American
+// flag sort: each swap puts one item in its final place). Returns where each bucket starts,
+// and items.size() last.
+template <class Item, class BucketOf>
+std::vector<size_t> flag_sort(std::span<Item> items, size_t buckets, BucketOf bucket_of) {
   std::vector<uint16_t> bucket(items.size());
-  std::vector<size_t> next(kBuckets + 1, 0);
-  const auto hash = map.hash_function();
+  std::vector<size_t> next(buckets + 1, 0);
   for (size_t i = 0; i < items.size(); ++i) {
-    bucket[i] = static_cast<uint16_t>(((hash(key_of(items[i])) >> 7) & capacity) >> shift);
+    bucket[i] = static_cast<uint16_t>(bucket_of(items[i]));
     ++next[bucket[i] + 1];
   }
-  for (size_t b = 1; b <= kBuckets; ++b) next[b] += next[b - 1];
+  for (size_t b = 1; b <= buckets; ++b) next[b] += next[b - 1];
+  std::vector<size_t> starts = next;
   std::vector<size_t> end(next.begin() + 1, next.end());
-  for (size_t b = 0; b < kBuckets; ++b) {  // each swap puts one item in its final place
+  for (size_t b = 0; b < buckets; ++b) {
     while (next[b] < end[b]) {
       const size_t i = next[b];
       const uint16_t target = bucket[i];
@@ -109,6 +108,18 @@ void sweep_sort(const Map& map, std::vector<Item>& items, KeyOf key_of) {
       std::swap(bucket[i], bucket[j]);
     }
   }
+  return starts;
+}
+
+// Reorders `items` in place (by those bits) for inserting key_of(item) into `map`, which
+// was reserved for them.
+template <class Map, class Item, class KeyOf>
+void sweep_sort(const Map& map, std::span<Item> items, KeyOf key_of) {
+  const uint64_t capacity = map.bucket_count();  // 2^k - 1
+  const int shift = std::max(0, static_cast<int>(std::bit_width(capacity)) - kSweepBucketBits);
+  const auto hash = map.hash_function();
+  flag_sort(items, size_t{1} << kSweepBucketBits,
+            [&](const Item& item) { return ((hash(key_of(item)) >> 7) & capacity) >> shift; });
 }
 
 // Brings every cache line of *object closer, for writing.
@@ -411,10 +422,10 @@ bool EngineSnapshot::save_requests(const Engine& e, SnapshotOut& out) {
     w.zigzag(static_cast<int64_t>(at - previous_at));
     previous_at = at;
     w.fixed64(key.hi), w.fixed64(key.lo);
-    auto it = e.remembered_.find(key);
-    w.u8(it == e.remembered_.end() ? 0 : kRequestRemembered);
-    if (it != e.remembered_.end()) {
-      const Engine::Remembered& m = it->second;
+    const Engine::Remembered* found = e.remembered_.find(key);
+    w.u8(found == nullptr ? 0 : kRequestRemembered);
+    if (found != nullptr) {
+      const Engine::Remembered& m = *found;
       w.fixed64(m.fingerprint);
       w.u8(static_cast<uint8_t>(m.op));
       w.u8(static_cast<uint8_t>(static_cast<uint8_t>(m.state) |
@@ -749,7 +760,7 @@ void EngineSnapshot::load_numbers() {
   if (!r_.ok()) return;
   std::vector<std::pair<PackedPhone, uint32_t>> phones(inv.numbers_.size());
   for (uint32_t i = 0; i < phones.size(); ++i) phones[i] = {inv.numbers_[i].phone, i};
-  sweep_sort(inv.by_phone_, phones, [](const auto& p) { return p.first; });
+  sweep_sort(inv.by_phone_, std::span(phones), [](const auto& p) { return p.first; });
   for (const auto& [phone, index] : phones) {
     if (!inv.by_phone_.emplace(phone, index).second) return r_.fail("duplicate phone");
   }
@@ -1021,9 +1032,17 @@ void EngineSnapshot::load_requests() {
     pending.push_back({key, load_reply(r_, at)});
   }
   if (!r_.ok()) return;
-  sweep_sort(e_.remembered_, pending, [](const Pending& p) { return p.key; });
+  // By shard, then each shard's part in its sweep order.
+  const std::vector<size_t> starts =
+      flag_sort(std::span(pending), decltype(e_.remembered_)::kShards,
+                [](const Pending& p) { return Engine::RequestKeyShard{}(p.key); });
+  for (size_t shard = 0; shard + 1 < starts.size(); ++shard) {
+    sweep_sort(e_.remembered_.shard_at(shard),
+               std::span(pending).subspan(starts[shard], starts[shard + 1] - starts[shard]),
+               [](const Pending& p) { return p.key; });
+  }
   for (const auto& [key, reply] : pending) {
-    auto [it, inserted] = e_.remembered_.try_emplace(key, reply);
+    auto [it, inserted] = e_.remembered_.shard(key).try_emplace(key, reply);
     if (!inserted && !same_reply(it->second, reply)) {
       return r_.fail("one request id with two remembered replies");
     }

@@ -86,7 +86,7 @@ uint64_t Engine::digest() const {
   for (const auto& [at, id] : closed_) h.add(at).add(id);
   for (const auto& [at, key] : remembered_fifo_) h.add(at).add(key.hi).add(key.lo);
   std::vector<std::pair<RequestKey, const Remembered*>> keys;
-  for (const auto& [k, m] : remembered_) keys.emplace_back(k, &m);
+  remembered_.for_each([&](const RequestKey& k, const Remembered& m) { keys.emplace_back(k, &m); });
   std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first.hi, a.first.lo) < std::tie(b.first.hi, b.first.lo);
   });
