@@ -16,6 +16,13 @@ namespace smsx {
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 inline constexpr std::size_t kHugePageAllocationMin = std::size_t{4} << 20;
 
+// Whether big allocations ask for huge pages (MADV_HUGEPAGE) or refuse them
+// (MADV_NOHUGEPAGE). Process-wide; set once at start-up (core/heap_pages.h).
+inline bool& huge_pages_wanted() {
+  static bool wanted = true;
+  return wanted;
+}
+
 template <class T>
 struct HugePageAllocator {
   using value_type = T;
@@ -32,7 +39,8 @@ struct HugePageAllocator {
     void* p =
         ::mmap(nullptr, rounded(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
-    ::madvise(p, rounded(bytes), MADV_HUGEPAGE);  // advice only: failure changes nothing
+    // Advice only: failure changes nothing.
+    ::madvise(p, rounded(bytes), huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
     return static_cast<T*>(p);
   }
 

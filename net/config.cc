@@ -24,15 +24,16 @@ constexpr std::size_t kTokenCharsMin = 16;
 constexpr std::size_t kTokenCharsMax = 128;
 constexpr std::size_t kGatewayNameCharsMax = 64;
 
-constexpr std::array<std::string_view, 5> kSections = {"orders", "refunds", "replication", "limits",
-                                                       "snapshot"};
+constexpr std::array<std::string_view, 6> kSections = {"orders", "refunds",  "replication",
+                                                       "limits", "snapshot", "memory"};
 
 // A value as written, in the file or after a flag.
 struct RawValue {
-  enum class Type : std::uint8_t { kString, kInteger, kOther };
+  enum class Type : std::uint8_t { kString, kInteger, kBoolean, kOther };
   Type type = Type::kOther;
   std::string_view text;     // kString
   std::int64_t integer = 0;  // kInteger (TOML integers may be negative)
+  bool boolean = false;      // kBoolean
   bool from_flag = false;    // flags are all strings; integers are read from their text
   std::string shown;         // how it appears after "got"
 };
@@ -112,6 +113,19 @@ Problem read_count(const RawValue& value, std::uint64_t min, std::uint64_t max,
 }
 
 // min == 0 is allowed alongside [floor, max]: "0 disables".
+// TOML true/false; from a flag, the words true/false.
+Problem read_bool(const RawValue& value, bool* out) {
+  if (value.type == RawValue::Type::kBoolean) {
+    *out = value.boolean;
+  } else if (value.type == RawValue::Type::kString && value.from_flag &&
+             (value.text == "true" || value.text == "false")) {
+    *out = value.text == "true";
+  } else {
+    return "expected true or false" + got(value);
+  }
+  return std::nullopt;
+}
+
 Problem read_bytes(const RawValue& value, bool zero_allowed, std::uint64_t min, std::uint64_t max,
                    std::uint64_t* out) {
   std::optional<std::uint64_t> n;
@@ -308,6 +322,9 @@ const KeyDef kKeys[] = {
        return read_bytes(v, true, kMiB, kTiB, &c.snapshot.every_bytes);
      },
      [](const Config& c) { return format_bytes(c.snapshot.every_bytes); }},
+    {"memory.huge_pages", "BOOL", "back the heap with transparent huge pages",
+     [](Config& c, const RawValue& v) { return read_bool(v, &c.memory.huge_pages); },
+     [](const Config& c) { return std::string(c.memory.huge_pages ? "true" : "false"); }},
     {"expiries_per_tick_max", "COUNT", "orders expired per loop iteration at most",
      [](Config& c, const RawValue& v) {
        return read_count(v, 1, limits::kExpiriesPerTickMax, &c.expiries_per_tick_max);
@@ -400,6 +417,9 @@ RawValue toml_raw(const toml::node& node) {
   } else if (const auto* i = node.as_integer()) {
     raw.type = RawValue::Type::kInteger;
     raw.integer = i->get();
+  } else if (const auto* b = node.as_boolean()) {
+    raw.type = RawValue::Type::kBoolean;
+    raw.boolean = b->get();
   }
   raw.shown = toml_shown(node);
   return raw;

@@ -29,7 +29,6 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  use_huge_pages_for_heap();
   // A peer that closed its connection while we write to it must cost an EPIPE error on that
   // connection, not the process (libuv does not mask SIGPIPE).
   std::signal(SIGPIPE, SIG_IGN);
@@ -44,6 +43,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   net::set_log_level(config.log_level);
+  use_huge_pages_for_heap(config.memory.huge_pages);
   if (config.orders.ttl_ms > UINT32_MAX) {
     return fail("orders.ttl: at most 49d (order lifetimes are kept in 32 bits of milliseconds)");
   }

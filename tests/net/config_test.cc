@@ -80,6 +80,7 @@ TEST_F(ConfigTest, DefaultsWithNoConfigurationAtAll) {
   EXPECT_EQ(c.limits.auth_failures_max, 3u);
   EXPECT_EQ(c.snapshot.every_records, 1'000'000u);
   EXPECT_EQ(c.snapshot.every_bytes, 256u * 1024 * 1024);
+  EXPECT_TRUE(c.memory.huge_pages);
   EXPECT_EQ(c.expiries_per_tick_max, 10'000u);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.config_path, "");
@@ -118,6 +119,9 @@ auth_failures_max = 9
 [snapshot]
 every_records = 0
 every_bytes = "2GiB"
+
+[memory]
+huge_pages = false
 
 [[gateways]]
 name = "web-1"
@@ -172,6 +176,7 @@ TEST_F(ConfigTest, EveryKeyFromTheFile) {
   EXPECT_EQ(c.limits.auth_failures_max, 9u);
   EXPECT_EQ(c.snapshot.every_records, 0u);
   EXPECT_EQ(c.snapshot.every_bytes, 2ull << 30);
+  EXPECT_FALSE(c.memory.huge_pages);
   ASSERT_EQ(c.gateways.size(), 5u);
   EXPECT_EQ(c.gateways[0].name, "web-1");
   EXPECT_EQ(c.gateways[0].role, Role::kCustomer);
@@ -224,6 +229,7 @@ TEST_F(ConfigTest, EveryKeyAsAFlagInBothForms) {
                                 "--snapshot.every_records",
                                 "10",
                                 "--snapshot.every_bytes=0",
+                                "--memory.huge_pages=false",
                                 "--expiries_per_tick_max",
                                 "1",
                                 "--log_level",
@@ -249,6 +255,7 @@ TEST_F(ConfigTest, EveryKeyAsAFlagInBothForms) {
   EXPECT_EQ(c.limits.auth_failures_max, 1u);
   EXPECT_EQ(c.snapshot.every_records, 10u);
   EXPECT_EQ(c.snapshot.every_bytes, 0u);
+  EXPECT_FALSE(c.memory.huge_pages);
   EXPECT_EQ(c.expiries_per_tick_max, 1u);
   EXPECT_EQ(c.log_level, LogLevel::kError);
 }
@@ -470,6 +477,17 @@ TEST_F(ConfigTest, WrongChoices) {
             "--log_level: expected one of debug, info, warn, error; got \"INFO\"");
   EXPECT_NE(file_error("durability = [\"fsync\"]\n")
                 .find("durability: expected one of fsync, none; got an array"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, WrongBooleans) {
+  EXPECT_EQ(error_of({"--memory.huge_pages", "yes"}),
+            "--memory.huge_pages: expected true or false; got \"yes\"");
+  EXPECT_NE(file_error("[memory]\nhuge_pages = \"false\"\n")
+                .find("memory.huge_pages: expected true or false; got \"false\""),
+            std::string::npos);
+  EXPECT_NE(file_error("[memory]\nhuge_pages = 0\n")
+                .find("memory.huge_pages: expected true or false; got 0"),
             std::string::npos);
 }
 
