@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# One smsxd (durability = "fsync", a fresh data folder per run) driven by smsx-load on
+# loopback (docs/benchmarks.md, "Server"):
+#   1. open loop at RATE requests/s for DURATION: the client's latency and send lag, the
+#      server's own request-latency and WAL-commit histograms, and the CPU each used;
+#   2. closed loop, CONNECTIONS x PIPELINE, for DURATION: throughput.
+# Usage: bench/server/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
+# smsx-load built). Environment: RATE (100000), DURATION (5s), CONNECTIONS (8), PIPELINE
+# (256), OPEN_CONNECTIONS (workers in the open-loop run, default CONNECTIONS), EXTRA_TOML
+# (added to smsxd's configuration), RUNS (1: how many times each).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build/rel}
+smsxd=$build/tools/smsxd
+load=$build/tools/smsx-load
+rate=${RATE:-100000}
+duration=${DURATION:-5s}
+connections=${CONNECTIONS:-8}
+pipeline=${PIPELINE:-256}
+open_connections=${OPEN_CONNECTIONS:-$connections}
+runs=${RUNS:-1}
+for p in "$smsxd" "$load"; do
+  [ -x "$p" ] || { echo "missing $p: cmake --build $build --target smsxd smsx-load" >&2; exit 2; }
+done
+work=$(mktemp -d /tmp/smsx-server-bench-XXXXXX)
+source bench/lib/smsxd.sh
+
+echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/'), $(date -u)"
+echo "smsxd configuration added: ${EXTRA_TOML:-(none)}"
+for run in $(seq "$runs"); do
+  echo
+  echo "== open loop at $rate/s for $duration, $open_connections workers x pipeline $pipeline (run $run) =="
+  port=$(free_port); mport=$(free_port)
+  start "open-$run" "$port" "$mport" ""
+  report=$(/usr/bin/time -f "%U %S" -o "$work/load-cpu" "$load" --address "127.0.0.1:$port" \
+    --connections "$open_connections" --pipeline "$pipeline" --duration "$duration" \
+    --numbers 200000 --rate "$rate" --json --quiet)
+  echo "client: $(echo "$report" | summary)"
+  echo "CPU seconds (user system): smsxd $(cpu_seconds "${pids[0]}"), smsx-load $(cat "$work/load-cpu")"
+  echo "server (these also count the ~200k set-up requests):"
+  histogram "$mport" smsx_request_latency_seconds
+  histogram "$mport" smsx_wal_commit_seconds
+  stop_all
+
+  echo
+  echo "== closed loop, $connections x $pipeline, $duration (run $run) =="
+  port=$(free_port); mport=$(free_port)
+  start "closed-$run" "$port" "$mport" ""
+  report=$("$load" --address "127.0.0.1:$port" --connections "$connections" \
+    --pipeline "$pipeline" --duration "$duration" --numbers 200000 --json --quiet)
+  echo "client: $(echo "$report" | summary)"
+  stop_all
+done
