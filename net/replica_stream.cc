@@ -118,12 +118,13 @@ std::string ReplicaStream::pump_from_files(uint64_t durable_lsn) {
     }
   }
   std::vector<uint8_t> out;
+  uint64_t records = 0;
   persistence::WalRecord record;
   while (out.size() < kQueuedBytesMax && next_lsn_ <= durable_lsn && reader_->next(&record)) {
     if (record.lsn != next_lsn_) return "the log skips from " + std::to_string(next_lsn_);
     persistence::append_record(&out, record.lsn, record.type, record.payload);
     ++next_lsn_;
-    counters_.sent_from_log->inc();
+    ++records;
   }
   if (!reader_->status().ok()) {
     std::string error = "reading the log: " + reader_->status().to_string();
@@ -136,6 +137,7 @@ std::string ReplicaStream::pump_from_files(uint64_t durable_lsn) {
   if (!out.empty() && !write(std::string(reinterpret_cast<const char*>(out.data()), out.size()))) {
     return "write failed";
   }
+  counters_.sent_from_log->inc(records);
   return "";
 }
 

@@ -485,7 +485,10 @@ void Server::complete_commit(CommitThread::Done done) {
     std::_Exit(kWalFailureExit);
   }
   metrics_->fsync->observe(static_cast<double>(done.write_ns) / 1e9);
-  if (!done.batch.empty()) completed_lsn_ = done.batch.last_lsn;
+  if (!done.batch.empty()) {
+    SMSX_ASSERT(done.batch.first_lsn == completed_lsn_ + 1);  // batches complete in order
+    completed_lsn_ = done.batch.last_lsn;
+  }
   metrics_->lsn->set(static_cast<double>(completed_lsn_));
   if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
     unacked_batches_.emplace_back(done.batch.last_lsn, mono_ns());

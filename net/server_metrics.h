@@ -53,16 +53,13 @@ struct Server::Metrics {
         &registry.histogram("smsx_replication_ack_seconds",
                             "From a batch's local commit to the standby's acknowledgement of it.",
                             kLatencyBucketsSeconds);
-    replication_sent_live = &registry.counter(
-        "smsx_replication_records_sent_total",
+    constexpr std::string_view kSentHelp =
         "Records sent to standbys: committed batches passed on as they are (live) or read back "
-        "from the log files (a standby catching up).",
-        {{"source", "live"}});
-    replication_sent_from_log = &registry.counter(
-        "smsx_replication_records_sent_total",
-        "Records sent to standbys: committed batches passed on as they are (live) or read back "
-        "from the log files (a standby catching up).",
-        {{"source", "log"}});
+        "from the log files (a standby catching up).";
+    replication_sent_live =
+        &registry.counter("smsx_replication_records_sent_total", kSentHelp, {{"source", "live"}});
+    replication_sent_from_log =
+        &registry.counter("smsx_replication_records_sent_total", kSentHelp, {{"source", "log"}});
     expiries = &registry.counter("smsx_expiries_total", "Orders expired or auto-finished.");
     evictions_ticks = &registry.counter("smsx_ticks_total", "Ticks that changed state.");
     disconnects_slow = &registry.counter("smsx_disconnects_slow_reader_total",

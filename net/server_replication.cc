@@ -338,6 +338,7 @@ std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
   engine_ = parts_.engine.get();
   wal_ = parts_.wal.get();
   completed_lsn_ = wal_->durable_lsn();
+  metrics_->lsn->set(static_cast<double>(completed_lsn_));
   records_since_snapshot_ = bytes_since_snapshot_ = 0;
   log_info("replaced the state with the primary's snapshot at LSN %llu (%llu active orders)",
            static_cast<unsigned long long>(lsn),

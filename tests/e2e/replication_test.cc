@@ -129,11 +129,18 @@ TEST(Replication, AStandbyRestartedMidStreamCatchesUp) {
   load.start();
   ASSERT_TRUE(load.wait_acknowledged(500, seconds(30)));
   standby.kill9();
+  const int64_t lsn_at_kill = int_field(stats_of(primary.port()), "lsn");
   // The primary goes on without it.
   ASSERT_TRUE(load.wait_acknowledged(1200, seconds(30))) << log_tail(primary);
+  const int64_t lsn_at_restart = int_field(stats_of(primary.port()), "lsn");
+  ASSERT_GT(lsn_at_restart, lsn_at_kill);
   ASSERT_NO_FATAL_FAILURE(standby.start());  // the same data folder
   load.join();
   EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
+  // What was written while it was away came back from the primary's log files.
+  EXPECT_GE(metric(primary.metrics_port(), "smsx_replication_records_sent_total{source=\"log\"}")
+                .value_or(-1),
+            static_cast<double>(lsn_at_restart - lsn_at_kill));
 }
 
 TEST(Replication, AStandbyFarBehindGetsASnapshot) {
