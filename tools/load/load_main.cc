@@ -269,7 +269,7 @@ void start_measuring(Generator* g) {
         g->pacer.start(g->loop, static_cast<uint64_t>(g->opt.tick_s * 1e9), on_tick, g);
     if (!error.empty()) {
       std::fprintf(stderr, "smsx-load: open loop: %s\n", error.c_str());
-      std::exit(1);
+      std::exit(2);
     }
   }
   for (auto& w : g->workers) fill(w.get());
@@ -286,6 +286,7 @@ void stop_if_done(Generator* g) {
     }
   }
   g->stopping = true;
+  g->pacer.stop();
   uv_stop(g->loop);
 }
 
@@ -379,6 +380,7 @@ Options parse_options(int argc, char** argv) {
     if (const char* v = std::getenv(env[i])) o.tokens[i] = v;
   }
   std::string mix_spec;
+  bool tick_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -409,6 +411,7 @@ Options parse_options(int argc, char** argv) {
     } else if (a == "--rate") {
       o.rate = static_cast<double>(number());
     } else if (a == "--tick") {
+      tick_given = true;
       if (!parse_duration(value(), &o.tick_s) || o.tick_s < 10e-6 || o.tick_s > 0.1) {
         usage("--tick: expected a duration from 10us to 100ms, like 100us");
       }
@@ -446,6 +449,7 @@ Options parse_options(int argc, char** argv) {
       usage("unknown flag " + a);
     }
   }
+  if (tick_given && o.rate == 0) usage("--tick: only with --rate (open loop)");
   std::string error;
   auto mix = parse_mix(mix_spec, &error);
   if (!mix) usage(error);

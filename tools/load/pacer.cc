@@ -9,13 +9,12 @@
 namespace smsx::load {
 
 Pacer::~Pacer() {
-  // A started pacer should be stopped (and its loop run) first; at worst the descriptor
-  // is released here with the process's other resources.
-  if (fd_ >= 0 && !poll_open_) ::close(fd_);
+  if (fd_ >= 0 && !poll_open_) ::close(fd_);  // never watched, or start() failed early
 }
 
 std::string Pacer::start(uv_loop_t* loop, uint64_t interval_ns, Callback callback, void* data) {
   if (interval_ns == 0) return "the interval must be positive";
+  if (fd_ >= 0) return "already started";
   fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (fd_ < 0) return std::string("timerfd_create: ") + std::strerror(errno);
   itimerspec spec{};
@@ -32,7 +31,10 @@ std::string Pacer::start(uv_loop_t* loop, uint64_t interval_ns, Callback callbac
   if (rc != 0) return std::string("uv_poll_init: ") + uv_strerror(rc);
   poll_open_ = true;
   rc = uv_poll_start(&poll_, UV_READABLE, on_readable);
-  if (rc != 0) return std::string("uv_poll: ") + uv_strerror(rc);
+  if (rc != 0) {
+    stop();
+    return std::string("uv_poll_start: ") + uv_strerror(rc);
+  }
   return "";
 }
 

@@ -15,13 +15,15 @@ class Pacer {
   using Callback = void (*)(void* data);
 
   Pacer() = default;
+  // A started pacer must be stopped, and its loop run on, before it is destroyed (libuv
+  // owns the handle until its close callback); otherwise its descriptor stays open.
   ~Pacer();
   Pacer(const Pacer&) = delete;
   Pacer& operator=(const Pacer&) = delete;
 
   // Calls `callback(data)` on `loop` about every `interval_ns` (at most once per loop
   // iteration; intervals missed while the loop was busy are merged). Returns "" or why the
-  // timer could not be set up.
+  // timer could not be set up. At most once per Pacer.
   std::string start(uv_loop_t* loop, uint64_t interval_ns, Callback callback, void* data);
   // No more calls; the handle is closed.
   void stop();
