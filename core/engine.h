@@ -143,11 +143,9 @@ class Engine {
   OrderStore orders_;
   uint64_t last_order_id_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed at, order id), oldest first
-  // The biggest table (one entry per request id within the retention period): sharded, so
-  // that its growth never stops the loop for long, and in huge pages.
-  struct RequestKeyShard {
-    size_t operator()(const RequestKey& k) const { return static_cast<size_t>(k.hi >> 56); }
-  };
+  // The biggest table (one entry per request id within the retention period), in shards so
+  // that its growth never stops the loop for long. A shard of 4 MiB or more (beyond about
+  // 14M ids in all) is mapped by HugePageAllocator; smaller ones come from the heap.
   ShardedHashMap<RequestKey, Remembered, absl::Hash<RequestKey>,
                  HugePageAllocator<std::pair<const RequestKey, Remembered>>, RequestKeyShard>
       remembered_;

@@ -111,8 +111,8 @@ std::vector<size_t> flag_sort(std::span<Item> items, size_t buckets, BucketOf bu
   return starts;
 }
 
-// Reorders `items` in place (by those bits) for inserting key_of(item) into `map`, which
-// was reserved for them.
+// Reorders `items` in place by the bits where absl starts probing (kSweepBucketBits of
+// them) for inserting key_of(item) into `map`, which was reserved for them.
 template <class Map, class Item, class KeyOf>
 void sweep_sort(const Map& map, std::span<Item> items, KeyOf key_of) {
   const uint64_t capacity = map.bucket_count();  // 2^k - 1
@@ -1035,7 +1035,7 @@ void EngineSnapshot::load_requests() {
   // By shard, then each shard's part in its sweep order.
   const std::vector<size_t> starts =
       flag_sort(std::span(pending), decltype(e_.remembered_)::kShards,
-                [](const Pending& p) { return Engine::RequestKeyShard{}(p.key); });
+                [](const Pending& p) { return RequestKeyShard{}(p.key); });
   for (size_t shard = 0; shard + 1 < starts.size(); ++shard) {
     sweep_sort(e_.remembered_.shard_at(shard),
                std::span(pending).subspan(starts[shard], starts[shard + 1] - starts[shard]),

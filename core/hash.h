@@ -3,6 +3,7 @@
 // not). Not cryptographic; used for idempotency keys, request fingerprints and the digest.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -56,6 +57,12 @@ struct RequestKey {
   friend H AbslHashValue(H h, const RequestKey& k) {
     return H::combine(std::move(h), k.hi, k.lo);
   }
+};
+
+// The shard of a request key in a ShardedHashMap (core/sharded_hash_map.h): its top byte,
+// bits the key already carries.
+struct RequestKeyShard {
+  size_t operator()(const RequestKey& k) const { return static_cast<size_t>(k.hi >> 56); }
 };
 
 inline RequestKey make_request_key(std::string_view gateway, std::string_view request_id) {

@@ -1,9 +1,12 @@
 // An allocator for the engine's largest tables that backs big allocations with
-// transparent huge pages (2 MiB): mmap + madvise(MADV_HUGEPAGE) above 4 MiB, the global
-// operator new below. With millions of orders a table of a gigabyte in 4 KiB pages costs a
-// TLB miss on nearly every probe, and fork() (the server's snapshots) has to copy a page
-// table entry for every 4 KiB; in 2 MiB pages both shrink 512-fold. Where the kernel has
-// no huge page to give (or THP is off) the memory is ordinary pages: only speed changes.
+// transparent huge pages (2 MiB): mmap + madvise(MADV_HUGEPAGE) from 4 MiB up, the global
+// operator new below (the heap, which mimalloc also puts in huge pages unless
+// memory.huge_pages is false; core/heap_pages.h). With millions of orders a table of a
+// gigabyte in 4 KiB pages costs a TLB miss on nearly every probe, and fork() (the server's
+// snapshots) has to copy a page-table entry for every 4 KiB; in 2 MiB pages both shrink
+// 512-fold. With memory.huge_pages = false the mappings get MADV_NOHUGEPAGE instead. Where
+// the kernel has no huge page to give (or THP is off) the memory is ordinary pages: only
+// speed changes.
 #pragma once
 
 #include <sys/mman.h>

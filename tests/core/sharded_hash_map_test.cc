@@ -12,11 +12,8 @@
 namespace smsx {
 namespace {
 
-struct TopByte {
-  size_t operator()(const RequestKey& k) const { return static_cast<size_t>(k.hi >> 56); }
-};
 using Map = ShardedHashMap<RequestKey, uint64_t, absl::Hash<RequestKey>,
-                           std::allocator<std::pair<const RequestKey, uint64_t>>, TopByte>;
+                           std::allocator<std::pair<const RequestKey, uint64_t>>, RequestKeyShard>;
 
 RequestKey key_of(uint64_t i) { return make_request_key("gw", std::to_string(i)); }
 
@@ -68,6 +65,12 @@ TEST(ShardedHashMap, ReserveGivesEveryShardItsShare) {
   map.reserve(256 * 1000);
   for (size_t s = 0; s < Map::kShards; ++s) EXPECT_GE(map.shard_at(s).capacity(), 1000u);
   EXPECT_EQ(map.size(), 0u);
+}
+
+TEST(ShardedHashMap, ReservingNothingAllocatesNothing) {
+  Map map;
+  map.reserve(0);
+  for (size_t s = 0; s < Map::kShards; ++s) EXPECT_EQ(map.shard_at(s).capacity(), 0u);
 }
 
 }  // namespace
