@@ -112,7 +112,6 @@ Problem read_count(const RawValue& value, std::uint64_t min, std::uint64_t max,
   return std::nullopt;
 }
 
-// min == 0 is allowed alongside [floor, max]: "0 disables".
 // TOML true/false; from a flag, the words true/false.
 Problem read_bool(const RawValue& value, bool* out) {
   if (value.type == RawValue::Type::kBoolean) {
@@ -126,6 +125,7 @@ Problem read_bool(const RawValue& value, bool* out) {
   return std::nullopt;
 }
 
+// min == 0 is allowed alongside [floor, max]: "0 disables".
 Problem read_bytes(const RawValue& value, bool zero_allowed, std::uint64_t min, std::uint64_t max,
                    std::uint64_t* out) {
   std::optional<std::uint64_t> n;

@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
     return fail("orders.ttl: at most 49d (order lifetimes are kept in 32 bits of milliseconds)");
   }
   if (config.orders.ttl_ms == 0) return fail("orders.ttl: must be more than 0s");
-  net::log_info("smsxd starting: data in %s%s", config.data_dir.c_str(),
+  net::log_info("smsxd starting: data in %s, memory.huge_pages = %s%s", config.data_dir.c_str(),
+                config.memory.huge_pages ? "true" : "false",
                 config.config_path.empty() ? " (no --config: defaults)" : "");
 
   std::vector<net::GatewayConfig> gateways = config.gateways;
