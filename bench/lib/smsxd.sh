@@ -4,7 +4,8 @@
 #   work         a temporary folder (removed on exit)
 # Every started smsxd gets a folder $work/NAME (its smsx.toml, data and log); they are
 # killed on exit. EXTRA_TOML (environment) is added to every node's configuration, for
-# example EXTRA_TOML='[memory]\nhuge_pages = false'.
+# example EXTRA_TOML='[memory]\nhuge_pages = false', and SMSXD_WRAPPER is put before the
+# smsxd command (for example "taskset -c 0").
 
 pids=()
 cleanup() {
@@ -35,7 +36,8 @@ start() {
   mkdir -p "$work/$name"
   { printf 'listen = "127.0.0.1:%s"\nmetrics_listen = "127.0.0.1:%s"\ndata_dir = "%s"\n%b\n%b\n' \
       "$port" "$mport" "$work/$name/data" "${EXTRA_TOML:-}" "$extra"; gateways; } >"$work/$name/smsx.toml"
-  "$smsxd" --config "$work/$name/smsx.toml" 2>"$work/$name/log" &
+  # shellcheck disable=SC2086  # SMSXD_WRAPPER is words, e.g. "taskset -c 0"
+  ${SMSXD_WRAPPER:-} "$smsxd" --config "$work/$name/smsx.toml" 2>"$work/$name/log" &
   pids+=($!)
   for _ in $(seq 200); do
     python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.1)" 2>/dev/null && return
