@@ -52,7 +52,8 @@ struct Connection {
   bool reading = true;
   bool close_after_flush = false;  // FRAME_TOO_LARGE, too many failed hellos, shutdown
   bool closing = false;
-  bool dirty = false;  // in the server's list of connections with pending output
+  bool dirty = false;    // in the server's list of connections with pending output
+  bool holding = false;  // in the server's list of connections with output in `held`
 
   // Sync replication: committed output that waits until a standby has the records it
   // depends on (bytes, the last LSN they depend on, and how many replies they hold).

@@ -350,6 +350,7 @@ void Server::handle_line(Connection* c, std::string_view line) {
       handle_hello(c, req);
       return;
     case OpKind::kSubscribe:
+      if (c->subscriptions == 0 && req.events != 0) subscribers_.push_back(c);
       c->subscriptions |= req.events;
       write_ok_reply(&c->pending, req.id);
       metrics_->request(req.op, smsx::Error::kNone).inc();
@@ -434,7 +435,7 @@ void Server::apply_logged(const Command& command, Reply* reply) {
 void Server::publish_events() {
   for (const Event& e : events_) {
     EventSet bit = event_bit(e.kind);
-    for (Connection* s : connections_) {
+    for (Connection* s : subscribers_) {
       if ((s->subscriptions & bit) == 0 || s->closing) continue;
       write_event(&s->pending, e);
       s->output_lsn = wal_->next_lsn() - 1;  // the change it reports (sync mode waits for it)
@@ -502,9 +503,20 @@ void Server::complete_commit(CommitThread::Done done) {
   }
   wal_->recycle_batch(std::move(done.batch));
   if (replication_) replication_->ack(wal_->durable_lsn());
-  for (Connection* c : connections_) {
-    if (!c->held.empty()) mark_dirty(c);
+  mark_holding_dirty();
+}
+
+void Server::mark_holding_dirty() {
+  size_t kept = 0;
+  for (Connection* c : holding_) {
+    if (c->held.empty() || c->closing) {
+      c->holding = false;
+      continue;
+    }
+    mark_dirty(c);
+    holding_[kept++] = c;
   }
+  holding_.resize(kept);
 }
 
 // Right before the loop polls: start the next commit, then write what is durable.
@@ -540,6 +552,10 @@ void Server::flush(Connection* c) {
     c->held_bytes += c->pending.size();
     c->held.push_back({wal_->next_lsn() - 1, holds_for_standby(c) ? c->output_lsn : 0,
                        std::move(c->pending), in_pending});
+    if (!c->holding) {
+      c->holding = true;
+      holding_.push_back(c);
+    }
     c->pending = std::string();
     c->replies_held += in_pending;
   }
@@ -624,6 +640,8 @@ void Server::close_connection(Connection* c, const char* reason) {
   log_info("connection %llu (%s) closed: %s", static_cast<unsigned long long>(c->id),
            c->peer.c_str(), reason);
   connections_.erase(std::find(connections_.begin(), connections_.end(), c));
+  if (c->holding) std::erase(holding_, c);
+  if (c->subscriptions != 0) std::erase(subscribers_, c);
   metrics_->connections->set(static_cast<double>(connections_.size()));
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
     Connection* conn = connection_of(h);

@@ -123,6 +123,7 @@ class Server : private ReplicationClient::Handler {
   void apply_logged(const Command& command, Reply* reply);
   void publish_events();
   void mark_dirty(Connection* c);
+  void mark_holding_dirty();  // every connection in holding_ (dropping those with none left)
   void flush(Connection* c);
   void close_connection(Connection* c, const char* reason);
   void check_output_limits(Connection* c);
@@ -149,6 +150,11 @@ class Server : private ReplicationClient::Handler {
   RequestParser parser_;
   std::vector<Connection*> connections_;
   std::vector<Connection*> dirty_;
+  // Connections with output waiting in `held` (a commit or an ack may release it), and those
+  // subscribed to events: each commit and each event touches only these, not every
+  // connection (thousands of idle gateways must not slow the loop down).
+  std::vector<Connection*> holding_;
+  std::vector<Connection*> subscribers_;
   std::vector<Event> events_;
   std::vector<uint8_t> record_;
   std::unique_ptr<Metrics> metrics_;

@@ -68,11 +68,7 @@ void Server::update_release_lsn() {
   release_lsn_ = sync_degraded_ ? durable : std::max(release_lsn_, standby_acked_lsn_);
 }
 
-void Server::on_sync_timer() {
-  for (Connection* c : connections_) {
-    if (!c->held.empty()) mark_dirty(c);
-  }
-}
+void Server::on_sync_timer() { mark_holding_dirty(); }
 
 void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
   auto refuse = [&](smsx::Error code, const std::string& why) {
