@@ -7,7 +7,8 @@
 # Usage: bench/server/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
 # smsx-load built). Environment: RATE (100000), DURATION (5s), CONNECTIONS (8), PIPELINE
 # (256), OPEN_CONNECTIONS (workers in the open-loop run, default CONNECTIONS), EXTRA_TOML
-# (added to smsxd's configuration), RUNS (1: how many times each).
+# (added to smsxd's configuration), RUNS (1: how many times each), IDLE_CONNECTIONS (0:
+# connections opened to smsxd before the load and left idle, as many gateways would).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/rel}
@@ -19,19 +20,39 @@ connections=${CONNECTIONS:-8}
 pipeline=${PIPELINE:-256}
 open_connections=${OPEN_CONNECTIONS:-$connections}
 runs=${RUNS:-1}
+idle=${IDLE_CONNECTIONS:-0}
 for p in "$smsxd" "$load"; do
   [ -x "$p" ] || { echo "missing $p: cmake --build $build --target smsxd smsx-load" >&2; exit 2; }
 done
 work=$(mktemp -d /tmp/smsx-server-bench-XXXXXX)
 source bench/lib/smsxd.sh
+ulimit -n "$(ulimit -Hn)"
+
+# idle_connections PORT: opens $idle connections in the background until it is killed.
+idle_connections() {
+  [ "$idle" -gt 0 ] || return 0
+  python3 - "$1" "$idle" <<'PY' &
+import socket, sys, time
+socks = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(int(sys.argv[2]))]
+print("%d idle connections open" % len(socks), flush=True)
+time.sleep(3600)
+PY
+  pids+=($!)
+  for _ in $(seq 200); do
+    [ "$(curl -s "http://127.0.0.1:$2/metrics" | awk '/^smsx_connections /{print $2}')" = "$idle" ] && return
+    sleep 0.05  # polling the gauge until every idle connection is accepted
+  done
+  echo "the idle connections were not all accepted" >&2; exit 1
+}
 
 echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/'), $(date -u)"
-echo "smsxd configuration added: ${EXTRA_TOML:-(none)}"
+echo "smsxd configuration added: ${EXTRA_TOML:-(none)}; idle connections: $idle"
 for run in $(seq "$runs"); do
   echo
   echo "== open loop at $rate/s for $duration, $open_connections workers x pipeline $pipeline (run $run) =="
   port=$(free_port); mport=$(free_port)
-  start "open-$run" "$port" "$mport" ""
+  start "open-$run" "$port" "$mport" "[limits]\nconnections_max = $((idle + 100))"
+  idle_connections "$port" "$mport"
   report=$(/usr/bin/time -f "%U %S" -o "$work/load-cpu" "$load" --address "127.0.0.1:$port" \
     --connections "$open_connections" --pipeline "$pipeline" --duration "$duration" \
     --numbers 200000 --rate "$rate" --json --quiet)
@@ -45,7 +66,8 @@ for run in $(seq "$runs"); do
   echo
   echo "== closed loop, $connections x $pipeline, $duration (run $run) =="
   port=$(free_port); mport=$(free_port)
-  start "closed-$run" "$port" "$mport" ""
+  start "closed-$run" "$port" "$mport" "[limits]\nconnections_max = $((idle + 100))"
+  idle_connections "$port" "$mport"
   report=$("$load" --address "127.0.0.1:$port" --connections "$connections" \
     --pipeline "$pipeline" --duration "$duration" --numbers 200000 --json --quiet)
   echo "client: $(echo "$report" | summary)"
