@@ -236,6 +236,24 @@ uint64_t Server::stamp_now_ms() {
   return last_stamp_ms_;
 }
 
+namespace {
+
+uint16_t bound_port(const uv_tcp_t* listener) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return 0;
+  if (addr.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+}
+
+}  // namespace
+
+uint16_t Server::gateway_port() const { return bound_port(&listener_); }
+
+uint16_t Server::metrics_port() const {
+  return metrics_enabled_ ? bound_port(&metrics_listener_) : 0;
+}
+
 void Server::on_connection(uv_stream_t* listener, int status) {
   if (status < 0) {
     log_warn("accept failed: %s", uv_strerror(status));

@@ -72,6 +72,10 @@ class Server : private ReplicationClient::Handler {
 
   // Binds the listeners on `loop`; an error message, or empty on success.
   std::string start(uv_loop_t* loop);
+  // After start(): the ports the listeners got (the system's choice when configured as 0);
+  // 0 for the metrics listener when it is off.
+  uint16_t gateway_port() const;
+  uint16_t metrics_port() const;
   // Runs until SIGINT/SIGTERM, then stops accepting, commits and answers what is in
   // flight, closes every connection and returns.
   void run();

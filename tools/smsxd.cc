@@ -137,8 +137,17 @@ int main(int argc, char** argv) {
   uv_loop_t* loop = uv_default_loop();
   std::string error = server.start(loop);
   if (!error.empty()) return fail(error);
-  net::log_info("smsxd ready: gateways on %s, metrics on %s", config.listen.to_string().c_str(),
-                config.metrics_listen ? config.metrics_listen->to_string().c_str() : "(off)");
+  // The ports bound, which differ from the configuration's when it says 0.
+  net::Endpoint gateways_on = config.listen;
+  gateways_on.port = server.gateway_port();
+  std::string metrics_on = "(off)";
+  if (config.metrics_listen) {
+    net::Endpoint m = *config.metrics_listen;
+    m.port = server.metrics_port();
+    metrics_on = m.to_string();
+  }
+  net::log_info("smsxd ready: gateways on %s, metrics on %s", gateways_on.to_string().c_str(),
+                metrics_on.c_str());
   server.run();
   uv_loop_close(loop);
   net::log_info("smsxd stopped");

@@ -98,5 +98,58 @@ TEST(Configuration, NoConfigurationAtAllGeneratesTokensAndServes) {
   std::filesystem::remove_all(dir);
 }
 
+// Port 0 lets the system choose; the "ready" log line must name the ports it chose, since
+// that is the only way an operator (or a script) learns them.
+TEST(Configuration, PortZeroListensWhereTheReadyLineSays) {
+  char tmpl[] = "/tmp/smsx-port0-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  int err[2];
+  ASSERT_EQ(pipe(err), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(err[1], 2);
+    close(err[0]);
+    std::string data = dir + "/data";
+    execl(SMSXD_PATH, "smsxd", "--listen", "127.0.0.1:0", "--metrics_listen", "127.0.0.1:0",
+          "--data_dir", data.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(err[1]);
+  FILE* log = fdopen(err[0], "r");
+  std::string ready;
+  char line[1024];
+  while (ready.empty() && fgets(line, sizeof line, log) != nullptr) {  // ends if smsxd exits
+    if (std::string(line).find("smsxd ready:") != std::string::npos) ready = line;
+  }
+  ASSERT_FALSE(ready.empty());
+  unsigned gateway_port = 0, metrics_port = 0;
+  const size_t at = ready.find("gateways on 127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << ready;
+  ASSERT_EQ(std::sscanf(ready.c_str() + at, "gateways on 127.0.0.1:%u, metrics on 127.0.0.1:%u",
+                        &gateway_port, &metrics_port),
+            2)
+      << ready;
+  EXPECT_NE(gateway_port, 0u) << ready;
+  EXPECT_NE(metrics_port, 0u) << ready;
+  std::ifstream in(dir + "/data/gateways.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const size_t role = s.find("role = \"admin\"");
+  ASSERT_NE(role, std::string::npos) << s;
+  const size_t tok = s.find("token = \"", role);
+  const std::string token = s.substr(tok + 9, s.find('"', tok + 9) - tok - 9);
+  Client adm(static_cast<uint16_t>(gateway_port));
+  EXPECT_TRUE(adm.hello(token.c_str()));
+  EXPECT_NE(http_get(static_cast<uint16_t>(metrics_port), "/metrics").find("200 OK"),
+            std::string::npos);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  fclose(log);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace smsx::e2e
