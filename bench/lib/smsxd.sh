@@ -1,11 +1,29 @@
 # Shared by the benchmark scripts that start smsxd processes on loopback and drive them
-# with smsx-load (bench/server/run.sh, bench/replication/run.sh). Source it after setting
-#   smsxd, load  paths of the binaries
-#   work         a temporary folder (removed on exit)
+# with smsx-load (bench/server/run.sh, bench/replication/run.sh). Source it from the
+# repository's root after setting
+#   build        a build folder with smsxd and smsx-load (Release)
+#   work_name    a name for the temporary folder $work (removed on exit)
+#   duration_default  the load's length unless DURATION says otherwise
+# It sets smsxd and load (the binaries; it exits with 2 when one is missing), work, and the
+# load's shape from the environment: rate (RATE, 100000), duration, connections
+# (CONNECTIONS, 8), pipeline (PIPELINE, 256), open_connections (OPEN_CONNECTIONS: workers in
+# open-loop runs, default CONNECTIONS).
 # Every started smsxd gets a folder $work/NAME (its smsx.toml, data and log); they are
 # killed on exit. EXTRA_TOML (environment) is added to every node's configuration, for
 # example EXTRA_TOML='[memory]\nhuge_pages = false', and SMSXD_WRAPPER is put before the
 # smsxd command (for example "taskset -c 0").
+
+smsxd=$build/tools/smsxd
+load=$build/tools/smsx-load
+for p in "$smsxd" "$load"; do
+  [ -x "$p" ] || { echo "missing $p: cmake --build $build --target smsxd smsx-load" >&2; exit 2; }
+done
+work=$(mktemp -d "/tmp/$work_name-XXXXXX")
+rate=${RATE:-100000}
+duration=${DURATION:-$duration_default}
+connections=${CONNECTIONS:-8}
+pipeline=${PIPELINE:-256}
+open_connections=${OPEN_CONNECTIONS:-$connections}
 
 pids=()
 cleanup() {

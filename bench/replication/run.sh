@@ -12,17 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/rel}
-smsxd=$build/tools/smsxd
-load=$build/tools/smsx-load
-rate=${RATE:-100000}
-duration=${DURATION:-10s}
-connections=${CONNECTIONS:-8}
-pipeline=${PIPELINE:-256}
-open_connections=${OPEN_CONNECTIONS:-$connections}
-for p in "$smsxd" "$load"; do
-  [ -x "$p" ] || { echo "missing $p: cmake --build $build --target smsxd smsx-load" >&2; exit 2; }
-done
-work=$(mktemp -d /tmp/smsx-repl-bench-XXXXXX)
+work_name=smsx-repl-bench
+duration_default=10s
 source bench/lib/smsxd.sh
 
 pair() {  # pair MODE: a primary in MODE and its standby; sets PRIMARY_PORT, PRIMARY_METRICS

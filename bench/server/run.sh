@@ -12,20 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/rel}
-smsxd=$build/tools/smsxd
-load=$build/tools/smsx-load
-rate=${RATE:-100000}
-duration=${DURATION:-5s}
-connections=${CONNECTIONS:-8}
-pipeline=${PIPELINE:-256}
-open_connections=${OPEN_CONNECTIONS:-$connections}
+work_name=smsx-server-bench
+duration_default=5s
+source bench/lib/smsxd.sh
 runs=${RUNS:-1}
 idle=${IDLE_CONNECTIONS:-0}
-for p in "$smsxd" "$load"; do
-  [ -x "$p" ] || { echo "missing $p: cmake --build $build --target smsxd smsx-load" >&2; exit 2; }
-done
-work=$(mktemp -d /tmp/smsx-server-bench-XXXXXX)
-source bench/lib/smsxd.sh
 ulimit -n "$(ulimit -Hn)"
 
 # idle_connections PORT: opens $idle connections in the background until it is killed.
