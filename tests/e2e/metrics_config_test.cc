@@ -25,6 +25,19 @@ std::string http_get(uint16_t port, const std::string& path) {
   return all;
 }
 
+// The token of the admin gateway in a generated gateways file.
+std::string admin_token_in(const std::string& gateways_file) {
+  std::ifstream in(gateways_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  const size_t role = s.find("role = \"admin\"");
+  if (role == std::string::npos) return "";
+  const size_t tok = s.find("token = \"", role);
+  if (tok == std::string::npos) return "";
+  return s.substr(tok + 9, s.find('"', tok + 9) - tok - 9);
+}
+
 TEST(Metrics, ScrapedAndParsedAsPrometheusText) {
   SmsxdProcess server;
   ASSERT_NO_FATAL_FAILURE(server.start());
@@ -81,14 +94,8 @@ TEST(Configuration, NoConfigurationAtAllGeneratesTokensAndServes) {
   struct stat st {};
   ASSERT_EQ(stat(gateways.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  std::ifstream in(gateways);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
-  size_t at = s.find("role = \"admin\"");
-  ASSERT_NE(at, std::string::npos) << s;
-  size_t tok = s.find("token = \"", at);
-  std::string token = s.substr(tok + 9, s.find('"', tok + 9) - tok - 9);
+  const std::string token = admin_token_in(gateways);
+  ASSERT_FALSE(token.empty());
   Client adm(port);
   EXPECT_TRUE(adm.hello(token.c_str()));
   kill(pid, SIGTERM);
@@ -131,14 +138,8 @@ TEST(Configuration, PortZeroListensWhereTheReadyLineSays) {
       << ready;
   EXPECT_NE(gateway_port, 0u) << ready;
   EXPECT_NE(metrics_port, 0u) << ready;
-  std::ifstream in(dir + "/data/gateways.toml");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
-  const size_t role = s.find("role = \"admin\"");
-  ASSERT_NE(role, std::string::npos) << s;
-  const size_t tok = s.find("token = \"", role);
-  const std::string token = s.substr(tok + 9, s.find('"', tok + 9) - tok - 9);
+  const std::string token = admin_token_in(dir + "/data/gateways.toml");
+  ASSERT_FALSE(token.empty());
   Client adm(static_cast<uint16_t>(gateway_port));
   EXPECT_TRUE(adm.hello(token.c_str()));
   EXPECT_NE(http_get(static_cast<uint16_t>(metrics_port), "/metrics").find("200 OK"),

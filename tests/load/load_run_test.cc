@@ -15,17 +15,22 @@
 namespace smsx::load {
 namespace {
 
-std::string run_load(uint16_t port, const std::string& flags, int* status) {
-  std::string cmd = std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:" + std::to_string(port) +
-                    " --customer-token " + e2e::kCustomerToken + " --supplier-token " +
-                    e2e::kSupplierToken + " --payments-token " + e2e::kPaymentsToken +
-                    " --admin-token " + e2e::kAdminToken + " --json --quiet " + flags;
+// Runs a shell command; its stdout, and its wait status in *status.
+std::string run_command(const std::string& cmd, int* status) {
   FILE* p = popen(cmd.c_str(), "r");
   std::string out;
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   *status = pclose(p);
   return out;
+}
+
+std::string run_load(uint16_t port, const std::string& flags, int* status) {
+  return run_command(std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:" + std::to_string(port) +
+                         " --customer-token " + e2e::kCustomerToken + " --supplier-token " +
+                         e2e::kSupplierToken + " --payments-token " + e2e::kPaymentsToken +
+                         " --admin-token " + e2e::kAdminToken + " --json --quiet " + flags,
+                     status);
 }
 
 void expect_clean_report(const std::string& out, int64_t requests) {
@@ -96,12 +101,9 @@ TEST(LoadRun, OpenLoopSleepsBetweenSends) {
 TEST(LoadRun, ABadTickIsRefused) {
   for (const char* flags :
        {"--rate 100 --tick 5ns", "--rate 100 --tick 1us", "--rate 100 --tick 1s", "--tick 1ms"}) {
-    std::string cmd = std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:1 " + flags + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    int status = pclose(p);
+    int status = 0;
+    std::string out = run_command(
+        std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:1 " + flags + " 2>&1", &status);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << flags << ": " << out;
     EXPECT_NE(out.find("--tick: "), std::string::npos) << flags << ": " << out;
   }
