@@ -743,7 +743,7 @@ void EngineSnapshot::load_numbers() {
         SubPool& sp = inv.subpools_[n.subpool];
         ++sp.free_count;
         if (used != nullptr) {
-          for (Symbol s : *used) ++sp.free_used[s];
+          for (Symbol s : *used) sp.add_free_used(s, +1);
         }
         break;
       }

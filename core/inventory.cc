@@ -193,7 +193,7 @@ void Inventory::count_free(const Number& n, int delta) {
   if (!n.ever_used) return;
   auto it = used_.find(static_cast<uint32_t>(&n - numbers_.data()));
   if (it == used_.end()) return;
-  for (Symbol s : it->second) sp.free_used[s] += delta;
+  for (Symbol s : it->second) sp.add_free_used(s, delta);
 }
 
 void Inventory::take(uint32_t index, uint64_t order) {
@@ -253,12 +253,11 @@ void Inventory::mark_used(uint32_t index, Symbol service) {
   Number& n = numbers_[index];
   n.ever_used = true;
   used_[index].push_back(service);
-  if (n.state == NumberState::kFree) subpools_[n.subpool].free_used[service] += 1;
+  if (n.state == NumberState::kFree) subpools_[n.subpool].add_free_used(service, +1);
 }
 
 uint64_t Inventory::eligible_free(const SubPool& sp, Symbol service) const {
-  auto it = sp.free_used.find(service);
-  return sp.free_count - (it == sp.free_used.end() ? 0 : it->second);
+  return sp.free_count - (service < sp.free_used.size() ? sp.free_used[service] : 0);
 }
 
 std::vector<StockRow> Inventory::stock(std::string_view service, std::string_view country,

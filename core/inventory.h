@@ -60,9 +60,16 @@ struct SubPool {
   Symbol country = 0, pool = 0, operator_name = 0;
   std::vector<FreeLogEntry> log;
   uint64_t head = 0;  // every entry before it is stale: shared by all services' cursors
-  absl::flat_hash_map<Symbol, uint64_t> cursor;     // per service; absent = 0
-  absl::flat_hash_map<Symbol, uint32_t> free_used;  // free numbers already used, per service
+  absl::flat_hash_map<Symbol, uint64_t> cursor;  // per service; absent = 0
+  // Free numbers already used, indexed by service symbol (absent past the end = 0). Dense:
+  // every take and release of a used number adjusts one entry per service it served.
+  std::vector<uint32_t> free_used;
   uint32_t free_count = 0;
+
+  void add_free_used(Symbol service, int delta) {
+    if (service >= free_used.size()) free_used.resize(size_t{service} + 1);
+    free_used[service] += static_cast<uint32_t>(delta);
+  }
 };
 
 struct PriceEntry {
