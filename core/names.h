@@ -23,6 +23,21 @@ inline constexpr Symbol kNoMatch = 0xffff;  // a filter naming an unknown name: 
 // True for 1..16 characters of [a-z0-9_-] (PROTOCOL.md).
 bool valid_name(std::string_view name);
 
+// A valid name packed into two words, 6 bits per character (each character's code is
+// nonzero, so the length needs no bits of its own): comparing and hashing a name costs
+// two words, not a string.
+struct NameKey {
+  uint64_t lo = 0, hi = 0;  // characters 0-9 in lo, 10-15 in hi
+  friend bool operator==(const NameKey&, const NameKey&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const NameKey& k) {
+    return H::combine(std::move(h), k.lo, k.hi);
+  }
+};
+
+// The key of `name`, or nullopt if it is not valid_name().
+std::optional<NameKey> name_key(std::string_view name);
+
 class SymbolTable {
  public:
   SymbolTable() { names_.emplace_back(); }
@@ -34,8 +49,9 @@ class SymbolTable {
   size_t size() const { return names_.size() - 1; }
 
  private:
-  std::vector<std::string> names_;  // index = symbol
-  absl::flat_hash_map<std::string, Symbol> index_;
+  std::vector<std::string> names_;                    // index = symbol
+  absl::flat_hash_map<NameKey, Symbol> by_key_;       // names that pack (all valid_name)
+  absl::flat_hash_map<std::string, Symbol> by_text_;  // the others (suppliers' gateway names)
 };
 
 }  // namespace smsx

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/names.h"
 #include "core/phone.h"
@@ -62,6 +64,50 @@ TEST(Names, SymbolsAreAssignedInOrderOfFirstAppearance) {
   EXPECT_EQ(t.find("tg"), 2);
   EXPECT_EQ(t.name(2), "tg");
   EXPECT_EQ(t.size(), 2u);
+}
+
+TEST(Names, EveryValidNameHasItsOwnKey) {
+  const std::string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789_-";
+  std::vector<std::string> names;
+  for (char a : alphabet) {
+    names.emplace_back(1, a);
+    for (char b : alphabet) names.push_back(std::string{a, b});
+  }
+  // Long names that differ only in their last characters, on both words of the key.
+  for (size_t len = 9; len <= 16; ++len) {
+    names.push_back(std::string(len, 'z'));
+    names.push_back(std::string(len - 1, 'z') + "-");
+    names.push_back(std::string(len - 1, '-') + "z");
+  }
+  std::set<std::pair<uint64_t, uint64_t>> keys;
+  for (const std::string& name : names) {
+    const std::optional<NameKey> k = name_key(name);
+    ASSERT_TRUE(k.has_value()) << name;
+    EXPECT_TRUE(keys.insert({k->lo, k->hi}).second) << "two names share the key of " << name;
+  }
+  EXPECT_FALSE(name_key("").has_value());
+  EXPECT_FALSE(name_key("abcdefghijklmnopq").has_value());
+  EXPECT_FALSE(name_key("WA").has_value());
+  EXPECT_FALSE(name_key(std::string_view("wa\0", 3)).has_value());
+}
+
+TEST(Names, SymbolTablesAlsoHoldNamesThatAreNotValidNames) {
+  // Suppliers are gateway names (PROTOCOL.md: up to 64 of A-Z a-z 0-9 _ . -).
+  SymbolTable t;
+  const std::string long_name(64, 'S');
+  EXPECT_EQ(*t.intern("Sim.Bank-1"), 1);
+  EXPECT_EQ(*t.intern("sim-bank-1"), 2);
+  EXPECT_EQ(*t.intern(long_name), 3);
+  EXPECT_EQ(*t.intern("wa"), 4);
+  EXPECT_EQ(*t.intern(std::string_view("wa\0", 3)), 5);
+  EXPECT_EQ(t.find("Sim.Bank-1"), 1);
+  EXPECT_EQ(t.find("sim-bank-1"), 2);
+  EXPECT_EQ(t.find(long_name), 3);
+  EXPECT_EQ(t.find("wa"), 4);
+  EXPECT_EQ(t.find(std::string_view("wa\0", 3)), 5);
+  EXPECT_EQ(t.find("SIM.BANK-1"), kNoSymbol);
+  EXPECT_EQ(t.name(3), long_name);
+  EXPECT_EQ(t.size(), 5u);
 }
 
 }  // namespace
