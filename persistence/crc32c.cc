@@ -39,11 +39,8 @@ uint32_t extend_portable(uint32_t crc, const uint8_t* data, size_t n) {
 __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint8_t* data,
                                                         size_t n) {
   uint64_t state = ~crc & 0xffffffffu;
-  // Byte steps up to an 8-byte boundary, then 8 bytes per instruction, then the rest.
-  while (n > 0 && (reinterpret_cast<uintptr_t>(data) & 7u) != 0) {
-    state = _mm_crc32_u8(static_cast<uint32_t>(state), *data++);
-    --n;
-  }
+  // 8 bytes per instruction (unaligned loads cost nothing extra on x86-64; records start
+  // anywhere), then the tail in at most one 4-, one 2- and one 1-byte step.
   while (n >= 8) {
     uint64_t word;
     std::memcpy(&word, data, sizeof(word));
@@ -51,10 +48,21 @@ __attribute__((target("sse4.2"))) uint32_t extend_sse42(uint32_t crc, const uint
     data += 8;
     n -= 8;
   }
-  while (n > 0) {
-    state = _mm_crc32_u8(static_cast<uint32_t>(state), *data++);
-    --n;
+  if (n >= 4) {
+    uint32_t word;
+    std::memcpy(&word, data, sizeof(word));
+    state = _mm_crc32_u32(static_cast<uint32_t>(state), word);
+    data += 4;
+    n -= 4;
   }
+  if (n >= 2) {
+    uint16_t word;
+    std::memcpy(&word, data, sizeof(word));
+    state = _mm_crc32_u16(static_cast<uint32_t>(state), word);
+    data += 2;
+    n -= 2;
+  }
+  if (n > 0) state = _mm_crc32_u8(static_cast<uint32_t>(state), *data);
   return ~static_cast<uint32_t>(state);
 }
 
