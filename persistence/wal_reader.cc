@@ -83,7 +83,7 @@ bool WalReader::next(WalRecord* record) {
     WalRecord view;
     size_t record_bytes = 0;
     const RecordCheck check =
-        check_record(std::span<const uint8_t>(buffer_.data() + offset_, segment_bytes_ - offset_),
+        check_record(std::span<const uint8_t>(buffer_.get() + offset_, segment_bytes_ - offset_),
                      &view, &record_bytes);
     if (check != RecordCheck::kIntact) return handle_damage(check, record_bytes);
     // An intact record is exactly what the writer wrote, so a wrong LSN or type is not a
@@ -121,13 +121,17 @@ bool WalReader::load_segment() {
   uint64_t bytes = 0;
   if (status.ok()) status = file->size(&bytes);
   if (!status.ok()) return fail(std::move(status));
-  if (bytes > buffer_.size()) buffer_.resize(bytes);
-  status = file->read_at(0, std::span<uint8_t>(buffer_.data(), bytes), &segment_bytes_);
+  if (bytes > buffer_bytes_) {
+    buffer_.reset();  // free the old one first: the two need not coexist
+    buffer_ = std::make_unique_for_overwrite<uint8_t[]>(bytes);
+    buffer_bytes_ = bytes;
+  }
+  status = file->read_at(0, std::span<uint8_t>(buffer_.get(), bytes), &segment_bytes_);
   if (!status.ok()) return fail(std::move(status));
   segment_loaded_ = true;
 
   uint64_t header_lsn = 0;
-  const uint8_t* data = buffer_.data();
+  const uint8_t* data = buffer_.get();
   const SegmentHeaderCheck check = segment_bytes_ < kSegmentHeaderBytes
                                        ? SegmentHeaderCheck::kIncomplete
                                        : check_segment_header(data, &header_lsn);
@@ -171,8 +175,8 @@ bool WalReader::handle_damage(RecordCheck damage, size_t record_bytes) {
   // A complete record with a bad CRC is torn only if nothing but zeros follows it (pages
   // the file system allocated but never wrote).
   if (damage == RecordCheck::kBadCrc) {
-    const uint8_t* end_of_record = buffer_.data() + offset_ + record_bytes;
-    if (!all_zero(end_of_record, buffer_.data() + segment_bytes_)) {
+    const uint8_t* end_of_record = buffer_.get() + offset_ + record_bytes;
+    if (!all_zero(end_of_record, buffer_.get() + segment_bytes_)) {
       return fail(Status::corruption(what + ", followed by non-zero bytes at offset " +
                                      std::to_string(offset_ + record_bytes)));
     }
@@ -194,7 +198,7 @@ bool WalReader::handle_damage(RecordCheck damage, size_t record_bytes) {
 }
 
 size_t WalReader::find_intact_record_after(size_t from) const {
-  const uint8_t* data = buffer_.data();
+  const uint8_t* data = buffer_.get();
   // More records than this cannot fit in the bytes after `from`.
   const uint64_t lsn_limit = expected_lsn_ + (segment_bytes_ - from) / kRecordHeaderBytes;
   for (size_t at = from + 1; at + kRecordHeaderBytes <= segment_bytes_; ++at) {

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,7 +92,10 @@ class WalReader {
   std::vector<NamedFile> segments_;
   size_t index_ = 0;  // segment being read
   bool segment_loaded_ = false;
-  std::vector<uint8_t> buffer_;  // holds the current segment; grows, never shrinks
+  // Holds the current segment; grows, never shrinks. Left uninitialised (a segment is up to
+  // 64 MiB and is read over at once: zeroing it first would be wasted work).
+  std::unique_ptr<uint8_t[]> buffer_;
+  size_t buffer_bytes_ = 0;
   size_t segment_bytes_ = 0;
   size_t offset_ = 0;  // next record's offset in the current segment
 
