@@ -4,6 +4,7 @@
 
 #include "core/byte_io.h"
 #include "persistence/command_codec.h"
+#include "persistence/decoded_log_reader.h"
 #include "persistence/file_names.h"
 #include "persistence/snapshot_store.h"
 #include "persistence/wal_format.h"
@@ -103,30 +104,56 @@ std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
   return path;
 }
 
+// How many commands ahead of the one being applied replay prefetches: enough to cover a
+// cache miss with the work of applying the ones in between. BM_Replay (2.55M records): no
+// prefetch 896-901 ms, 8 ahead 827-883, 16 ahead 789-829, 32 and 64 no better than 16.
+constexpr size_t kPrefetchAhead = 16;
+
 Status replay(Env& env, const std::string& wal_dir, Engine& engine, RecoveryInfo* info) {
-  WalReader reader(env, wal_dir, is_command_type);
-  PERSIST_RETURN_IF_ERROR(reader.seek(info->snapshot_lsn + 1));
-  WalRecord record;
-  DecodedCommand decoded;
-  while (reader.next(&record)) {
-    Status status = decode_command(record, &decoded);
-    if (!status.ok()) {
-      return Status::corruption(segment_of(env, wal_dir, record.lsn) + ": " + status.message());
+  // What stopped the replay early, if anything. Named after the helper thread is gone: it
+  // may still be using the Env until then.
+  uint64_t bad_lsn = 0;
+  Error unchanged = Error::kNone;  // the record at bad_lsn changed nothing (and why)
+  Status undecodable;              // or it did not decode
+  Status read;
+  {
+    DecodedLogReader log(env, wal_dir, info->snapshot_lsn + 1);
+    while (bad_lsn == 0) {
+      const DecodedBatch* batch = log.next();
+      if (batch == nullptr) break;
+      for (size_t i = 0; i < batch->size; ++i) {
+        if (i + kPrefetchAhead < batch->size) {
+          engine.prefetch(batch->commands[i + kPrefetchAhead].command);
+        }
+        const Reply reply = engine.apply(batch->commands[i].command, nullptr);
+        if (!reply.changed) {
+          bad_lsn = batch->lsns[i];
+          unchanged = reply.error;
+          break;
+        }
+        ++info->records_replayed;
+      }
+      if (bad_lsn == 0 && !batch->decode_error.ok()) {
+        bad_lsn = batch->decode_error_lsn;
+        undecodable = batch->decode_error;
+      }
     }
-    // The payload (viewed by `decoded`) stays valid until the next call to next().
-    const Reply reply = engine.apply(decoded.command, nullptr);
-    if (!reply.changed) {
-      return Status::corruption(
-          segment_of(env, wal_dir, record.lsn) + ": LSN " + std::to_string(record.lsn) +
-          " was logged as a change but " + "replaying it changes nothing (" +
-          std::string(error_name(reply.error)) + "): the log does not continue this state");
+    if (bad_lsn == 0) {
+      read = log.status();
+      info->last_lsn = log.last_lsn();
+      info->torn_tail = log.torn_tail();
     }
-    ++info->records_replayed;
   }
-  PERSIST_RETURN_IF_ERROR(reader.status());
-  info->last_lsn = reader.last_lsn();
-  info->torn_tail = reader.torn_tail();
-  return Status();
+  if (!undecodable.ok()) {
+    return Status::corruption(segment_of(env, wal_dir, bad_lsn) + ": " + undecodable.message());
+  }
+  if (bad_lsn != 0) {
+    return Status::corruption(
+        segment_of(env, wal_dir, bad_lsn) + ": LSN " + std::to_string(bad_lsn) +
+        " was logged as a change but " + "replaying it changes nothing (" +
+        std::string(error_name(unchanged)) + "): the log does not continue this state");
+  }
+  return read;
 }
 
 }  // namespace
