@@ -54,6 +54,10 @@ class Engine {
     if (!c.key.empty()) remembered_.prefetch(c.key);
   }
 
+  // Room for about `n` more remembered request ids, so that a replay that knows roughly how
+  // many keyed records are coming does not grow the table step by step. Changes nothing.
+  void reserve_request_ids(size_t n) { remembered_.reserve(remembered_.size() + n); }
+
   // The earliest engine time at which a tick may have work (a lower bound), if any.
   std::optional<uint64_t> next_wake_ms() const;
   uint64_t now_ms() const { return now_ms_; }

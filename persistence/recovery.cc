@@ -104,6 +104,26 @@ std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
   return path;
 }
 
+// About how many records the log holds after `lsn`: the bytes of the segments from the one
+// holding lsn + 1 on, over the size of a typical place-order record (most records are
+// keyed, and most are about that size or larger). It may overcount by the part of that
+// first segment the snapshot covers. 0 if the segments cannot be listed or sized: the
+// replay then reports the error.
+uint64_t records_after_estimate(Env& env, const std::string& wal_dir, uint64_t lsn) {
+  std::vector<NamedFile> segments;
+  if (!list_segments(env, wal_dir, &segments).ok()) return 0;
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const bool after = i + 1 == segments.size() || segments[i + 1].lsn > lsn + 1;
+    if (!after) continue;  // every record of segment i is at or before lsn
+    std::unique_ptr<ReadableFile> file;
+    uint64_t size = 0;
+    if (!env.new_readable_file(segments[i].path, &file).ok() || !file->size(&size).ok()) return 0;
+    bytes += size;
+  }
+  return bytes / kPlaceOrderRecordBytesMax;
+}
+
 // How many commands ahead of the one being applied replay prefetches: enough to cover a
 // cache miss with the work of applying the ones in between. BM_Replay (2.55M records): no
 // prefetch 896-901 ms, 8 ahead 827-883, 16 ahead 789-829, 32 and 64 no better than 16.
@@ -118,6 +138,7 @@ Status replay(Env& env, const std::string& wal_dir, Engine& engine, RecoveryInfo
   Status read;
   {
     DecodedLogReader log(env, wal_dir, info->snapshot_lsn + 1);
+    engine.reserve_request_ids(records_after_estimate(env, wal_dir, info->snapshot_lsn));
     while (bad_lsn == 0) {
       const DecodedBatch* batch = log.next();
       if (batch == nullptr) break;
