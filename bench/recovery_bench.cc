@@ -1,7 +1,8 @@
 // Snapshot and recovery benchmarks (issue 4): snapshot write and load times with 1M and 10M
-// active orders, WAL replay throughput of place/cancel/sms/finish records, and the WAL bytes
-// of a typical place-order record. Files go to a fresh folder under /tmp, removed at exit.
-// Figures and the command line are recorded in docs/benchmarks.md, "Snapshots and recovery".
+// active orders, recovery from such a snapshot and 1M log records after it, WAL replay throughput
+// of place/cancel/sms/finish records, and the WAL bytes of a typical place-order record. Files go
+// to a fresh folder under /tmp, removed at exit. Figures and the command line are recorded in
+// docs/benchmarks.md, "Snapshots and recovery".
 //
 // The states are built with the engine directly (no WAL), once per size, and kept between
 // benchmarks of that size: 1 active order per number, 100 orders per account, and (second
@@ -139,6 +140,7 @@ struct Fixture {
   std::unique_ptr<Engine> engine;
   std::vector<uint8_t> body;     // the engine's snapshot body
   std::unique_ptr<TempDir> dir;  // holds snap-1.snap once written
+  uint64_t log_records = 0;      // records of the log after it, once written
 };
 Fixture fixture;
 
@@ -280,6 +282,72 @@ void BM_RecoverFromSnapshot(benchmark::State& state) {
     state.ResumeTiming();
   }
   state.counters["snapshot_ms"] = info.snapshot_ms;
+}
+
+// A log after the snapshot of BM_SnapshotWrite (LSN 1), as a server writes while it runs:
+// kTailPairs times, an order cancelled and a new one placed (it gets the freed number).
+constexpr uint64_t kTailPairs = 500'000;
+
+uint64_t write_log_tail(const std::string& dir, uint64_t orders) {
+  PosixEnv env;
+  std::unique_ptr<WalWriter> writer;
+  WalWriterOptions options;
+  options.durability = Durability::kNone;
+  if (!WalWriter::open(env, dir, 2, options, &writer).ok()) die("open WAL");
+  const uint64_t accounts = (orders + kOrdersPerAccount - 1) / kOrdersPerAccount;
+  const uint64_t now = kT0 + orders / 10 + 1;  // after the last placement, before any expiry
+  std::vector<uint8_t> payload;
+  uint64_t records = 0;
+  auto log = [&](const Command& c) {
+    const uint8_t type = encode_command(c, Reply(), &payload);
+    if (!writer->append(type, payload).ok()) die("append");
+    ++records;
+    if (writer->pending_bytes() > (1 << 20) && !writer->commit().ok()) die("commit");
+  };
+  for (uint64_t i = 0; i < kTailPairs; ++i) {
+    const std::string id = std::to_string(i);
+    log(Command{.op = Op::kOrderCancel,
+                .now_ms = now,
+                .key = make_request_key("web-2", "c" + id),
+                .target = 1 + i});
+    log(Command{.op = Op::kOrderPlace,
+                .now_ms = now,
+                .key = make_request_key("web-2", "p" + id),
+                .account = 1 + i % accounts,
+                .service = "wa",
+                .country = "us"});
+  }
+  if (!writer->commit().ok()) die("commit");
+  return records;
+}
+
+// recover() from the snapshot file of BM_SnapshotWrite and a log of 1M records after it
+// (written on first use, next to the snapshot): what a restart costs when the newest
+// snapshot is some way behind.
+void BM_RecoverSnapshotAndLog(benchmark::State& state) {
+  const auto orders = static_cast<uint64_t>(state.range(0));
+  if (fixture.orders != orders || fixture.remembered != (state.range(1) != 0) || !fixture.dir) {
+    die("run BM_SnapshotWrite first");
+  }
+  if (fixture.log_records == 0) fixture.log_records = write_log_tail(fixture.dir->path(), orders);
+  PosixEnv env;
+  RecoveryInfo info;
+  for (auto _ : state) {
+    std::unique_ptr<Engine> engine;
+    const Status status =
+        recover(env, fixture.dir->path(), fixture.dir->path(), EngineConfig{}, &engine, &info);
+    if (!status.ok()) die(status.to_string());
+    state.PauseTiming();
+    if (engine->stats().active_orders != orders || info.snapshot_lsn != 1 ||
+        info.records_replayed != fixture.log_records) {
+      die("recover");
+    }
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.counters["snapshot_ms"] = info.snapshot_ms;
+  state.counters["replay_ms"] = info.replay_ms;
+  state.counters["records"] = static_cast<double>(info.records_replayed);
 }
 
 // ---- Replay ----------------------------------------------------------------------------
@@ -440,6 +508,7 @@ void register_snapshot_benchmarks(int64_t orders, int64_t remembered) {
                                  std::pair{"BM_SnapshotWrite", &BM_SnapshotWrite},
                                  std::pair{"BM_SnapshotLoad", &BM_SnapshotLoad},
                                  std::pair{"BM_RecoverFromSnapshot", &BM_RecoverFromSnapshot},
+                                 std::pair{"BM_RecoverSnapshotAndLog", &BM_RecoverSnapshotAndLog},
                                  std::pair{"BM_ForkPause", &BM_ForkPause}}) {
     auto* b = benchmark::RegisterBenchmark(name, fn)
                   ->Args({orders, remembered})
