@@ -132,8 +132,9 @@ timers::TimingWheel& Engine::wheel() {
   return *wheel_;
 }
 
-Reply Engine::apply(const Command& c, std::vector<Event>* events) {
+Reply Engine::apply(const Command& c, std::vector<Event>* events, ReplyUse use) {
   if (c.now_ms > now_ms_) now_ms_ = c.now_ms;
+  reply_use_ = use;
   wheel();
   // Every path returns `r`, so the reply is built in place (handlers fill it, no copies).
   Reply r;

@@ -44,8 +44,12 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
   ~Engine();
 
+  // What the caller reads of a reply. Replaying the log reads only `changed` and `error`;
+  // the engine then skips formatting what only a client reads (a placed order's number).
+  enum class ReplyUse : uint8_t { kFull, kChangedOnly };
+
   // Applies one command; events caused by it are appended to *events (may be nullptr).
-  Reply apply(const Command& command, std::vector<Event>* events);
+  Reply apply(const Command& command, std::vector<Event>* events, ReplyUse use = ReplyUse::kFull);
 
   // A hint for a caller that holds the commands to come (replay): starts loading what
   // apply(c) looks up first, its request id's slot, so that the cache miss overlaps with
@@ -147,6 +151,7 @@ class Engine {
   timers::TimingWheel& wheel();
 
   EngineConfig config_;
+  ReplyUse reply_use_ = ReplyUse::kFull;  // of the command being applied
   uint64_t now_ms_ = 0;
   std::unique_ptr<timers::TimingWheel> wheel_;  // created at the first command's time
   Ledger ledger_;

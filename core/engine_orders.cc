@@ -82,7 +82,7 @@ Reply Engine::place_reply(const Order& o) const {
 
 void Engine::fill_place_reply(const Order& o, Reply& r) const {
   r.id = o.id;
-  r.text = unpack_phone(inventory_.number(o.number).phone);
+  if (reply_use_ == ReplyUse::kFull) r.text = unpack_phone(inventory_.number(o.number).phone);
   r.amount = o.price;
   r.expires_at_ms = o.expires_at_ms;
 }

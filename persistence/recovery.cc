@@ -146,7 +146,8 @@ Status replay(Env& env, const std::string& wal_dir, Engine& engine, RecoveryInfo
         if (i + kPrefetchAhead < batch->size) {
           engine.prefetch(batch->commands[i + kPrefetchAhead].command);
         }
-        const Reply reply = engine.apply(batch->commands[i].command, nullptr);
+        const Reply reply =
+            engine.apply(batch->commands[i].command, nullptr, Engine::ReplyUse::kChangedOnly);
         if (!reply.changed) {
           bad_lsn = batch->lsns[i];
           unchanged = reply.error;

@@ -409,5 +409,40 @@ TEST(Scenario, ExpiryStormIsSpreadOverTicks) {
   e.check_invariants();
 }
 
+// Replay applies with ReplyUse::kChangedOnly: the same state and the same outcome of every
+// command, without the number in a placement's reply.
+TEST(Scenario, RepliesForReplayChangeNothingButTheTextNobodyReads) {
+  const std::vector<Req> reqs = {price("wa", "us", "p", 100, 60),
+                                 add_number("15550001", "us", "p"),
+                                 add_number("15550002", "us", "p"),
+                                 deposit(1, 1000, "r1"),
+                                 place(1, "wa", "us"),
+                                 place(1, "wa", "us"),
+                                 cancel(1),
+                                 sms("15550002", "code 4829"),
+                                 finish(2),
+                                 place(1, "wa", "us"),
+                                 remove_number("15550001")};
+  Engine full, brief;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    Req req = reqs[i];
+    const Command c = req.with_id("r" + std::to_string(i)).command(kT0 + i);
+    const Reply a = full.apply(c, nullptr);
+    const Reply b = brief.apply(c, nullptr, Engine::ReplyUse::kChangedOnly);
+    EXPECT_EQ(a.error, b.error) << "command " << i;
+    EXPECT_EQ(a.changed, b.changed) << "command " << i;
+    EXPECT_EQ(a.id, b.id) << "command " << i;
+    EXPECT_EQ(a.amount, b.amount) << "command " << i;
+    if (c.op == Op::kOrderPlace) {
+      EXPECT_EQ(a.text.size(), 8u) << "command " << i;  // the number
+      EXPECT_EQ(b.text, "") << "command " << i;
+    } else {
+      EXPECT_EQ(a.text, b.text) << "command " << i;
+    }
+  }
+  EXPECT_EQ(full.digest(), brief.digest());
+  brief.check_invariants();
+}
+
 }  // namespace
 }  // namespace smsx::testing
