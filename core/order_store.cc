@@ -24,7 +24,11 @@ Order* OrderStore::create(uint64_t id) {
   last_id_ = id;
   uint64_t n = (id - 1) / kSlots;
   if (chunks_.empty()) first_chunk_ = n;
-  while (first_chunk_ + chunks_.size() <= n) chunks_.push_back(std::make_unique<Chunk>());
+  // Default-initialised: every member of Order and Chunk has an initialiser, so this writes
+  // each slot once (make_unique<Chunk>() would zero the 384 KiB first, then write them).
+  while (first_chunk_ + chunks_.size() <= n) {
+    chunks_.push_back(std::make_unique_for_overwrite<Chunk>());
+  }
   Chunk* c = chunks_[n - first_chunk_].get();
   SMSX_ASSERT(c != nullptr);
   Order& o = c->slots[(id - 1) % kSlots];
