@@ -21,6 +21,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -535,7 +536,8 @@ const bool registered = [] {
 // As smsxd does at start-up (core/heap_pages.h), so the figures are the server's.
 namespace {
 const bool heap_pages_chosen = [] {
-  smsx::use_huge_pages_for_heap();
+  const char* huge = std::getenv("SMSX_HUGE_PAGES");
+  smsx::use_huge_pages_for_heap(huge == nullptr || std::string_view(huge) != "0");
   return true;
 }();
 }  // namespace
