@@ -34,6 +34,7 @@ void DecodedLogReader::run(Env& env, const std::string& dir, uint64_t from_lsn) 
   WalReader reader(env, dir, is_command_type);
   Status seek = reader.seek(from_lsn);
   bool more = seek.ok();
+  uint64_t decode_error_lsn = 0;
   while (more) {
     std::unique_ptr<DecodedBatch> batch;
     {
@@ -49,6 +50,7 @@ void DecodedLogReader::run(Env& env, const std::string& dir, uint64_t from_lsn) 
     }
     if (!batch) batch = std::make_unique<DecodedBatch>();
     more = fill(reader, *batch);
+    if (!batch->decode_error.ok()) decode_error_lsn = batch->decode_error_lsn;
     if (batch->size == 0 && batch->decode_error.ok()) break;  // nothing more
     std::lock_guard<std::mutex> lock(mu_);
     full_.push_back(std::move(batch));
@@ -56,8 +58,10 @@ void DecodedLogReader::run(Env& env, const std::string& dir, uint64_t from_lsn) 
   }
   std::lock_guard<std::mutex> lock(mu_);
   status_ = seek.ok() ? reader.status() : seek;
-  last_lsn_ = reader.last_lsn();
-  torn_tail_ = reader.torn_tail();
+  // After a record that does not decode, the log ends before it, as for a WalReader loop
+  // that stops there (the reader itself went on to the end of that batch).
+  last_lsn_ = decode_error_lsn != 0 ? decode_error_lsn - 1 : reader.last_lsn();
+  if (decode_error_lsn == 0) torn_tail_ = reader.torn_tail();
   finished_ = true;
   changed_.notify_all();
 }

@@ -8,7 +8,11 @@
 //
 // The records, their order and every error are exactly those of a WalReader over the same
 // folder (a torn tail is cut off the same way): the helper runs one, copies each batch of
-// payloads into the batch's own storage and decodes them there.
+// payloads into the batch's own storage and decodes them there. One difference: the helper
+// reads up to three batches ahead, so when the owner stops early (a record it cannot apply)
+// the WalReader may already have reached the end of the log and cut off a torn tail there,
+// which a WalReader loop stopping at that record would not have reached yet. (The tail is
+// unacknowledged data either way; recovery fails in that case.)
 //
 // Usage:
 //   DecodedLogReader log(env, dir, from_lsn);
@@ -68,7 +72,8 @@ class DecodedLogReader {
   // decode error, or on a WalReader error. A batch holds at least one record or an error.
   const DecodedBatch* next();
 
-  // Valid once next() returned nullptr: as WalReader's status(), last_lsn(), torn_tail().
+  // Valid once next() returned nullptr: as WalReader's status(), last_lsn(), torn_tail(). After
+  // a decode error, last_lsn() is the record before it and torn_tail() is empty.
   const Status& status() const { return status_; }
   uint64_t last_lsn() const { return last_lsn_; }
   const std::optional<TornTail>& torn_tail() const { return torn_tail_; }

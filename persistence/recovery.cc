@@ -1,5 +1,6 @@
 #include "persistence/recovery.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/byte_io.h"
@@ -104,6 +105,12 @@ std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
   return path;
 }
 
+// At most this many request ids are reserved before a replay (about 330 MB of table): a log
+// that holds more than the retention period keeps fewer ids than records, and a very long
+// one (snapshots failing for days) must not make the start-up allocate for all of them.
+// Beyond it the table grows as it fills.
+constexpr uint64_t kReservedIdsMax = 4'000'000;
+
 // About how many records the log holds after `lsn`: the bytes of the segments from the one
 // holding lsn + 1 on, over the size of a typical place-order record (most records are
 // keyed, and most are about that size or larger). It may overcount by the part of that
@@ -137,8 +144,10 @@ Status replay(Env& env, const std::string& wal_dir, Engine& engine, RecoveryInfo
   Status undecodable;              // or it did not decode
   Status read;
   {
+    // Sized before the helper starts: it may use the Env as soon as it exists.
+    engine.reserve_request_ids(
+        std::min(records_after_estimate(env, wal_dir, info->snapshot_lsn), kReservedIdsMax));
     DecodedLogReader log(env, wal_dir, info->snapshot_lsn + 1);
-    engine.reserve_request_ids(records_after_estimate(env, wal_dir, info->snapshot_lsn));
     while (bad_lsn == 0) {
       const DecodedBatch* batch = log.next();
       if (batch == nullptr) break;

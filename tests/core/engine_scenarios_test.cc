@@ -442,6 +442,14 @@ TEST(Scenario, RepliesForReplayChangeNothingButTheTextNobodyReads) {
   }
   EXPECT_EQ(full.digest(), brief.digest());
   brief.check_invariants();
+  // A retry of a placement applied for replay gets the whole first reply.
+  Req first_place = reqs[4];
+  const Command retry = first_place.with_id("r4").command(kT0 + reqs.size());
+  const Reply recalled = brief.apply(retry, nullptr);
+  EXPECT_TRUE(recalled.replayed);
+  EXPECT_EQ(recalled.id, 1u);
+  EXPECT_EQ(recalled.text, full.apply(retry, nullptr).text);
+  EXPECT_EQ(recalled.text.size(), 8u);
 }
 
 }  // namespace

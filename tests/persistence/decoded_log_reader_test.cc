@@ -108,6 +108,8 @@ TEST(DecodedLogReaderTest, ARecordThatDoesNotDecodeEndsTheLogThere) {
   const Read read = read_all(env, 1, &status, &last_lsn);
   EXPECT_EQ(read.lsns, range(1, 6'000));
   EXPECT_TRUE(read.lsns_match_commands);
+  EXPECT_TRUE(status.ok()) << status.to_string();  // the WalReader found nothing wrong
+  EXPECT_EQ(last_lsn, 6'000u);                     // the log ends before the bad record
   ASSERT_FALSE(read.decode_error.ok());
   EXPECT_EQ(read.decode_error_lsn, 6'001u);
   EXPECT_NE(read.decode_error.message().find("LSN 6001: command record of type 4: unknown flag"),
@@ -135,6 +137,34 @@ TEST(DecodedLogReaderTest, TheReadersOwnErrorsComeThroughAsStatus) {
   const ReadResult plain = read_log(env, kWalDir, 1);
   EXPECT_EQ(plain.status.to_string(), status.to_string());
   EXPECT_EQ(plain.last_lsn, last_lsn);
+}
+
+TEST(DecodedLogReaderTest, ATornTailIsCutOffAndReported) {
+  FaultEnv env(5);
+  ASSERT_TRUE(env.create_dir(kWalDir).ok());
+  write_cancels(env, 1, 10'000);
+  const std::string last = segment_paths(env).back();
+  std::vector<uint8_t> bytes = env.contents(last);
+  const size_t intact_bytes = bytes.size();
+  std::vector<uint8_t> payload;
+  std::vector<uint8_t> record;
+  encode_command(Command{.op = Op::kOrderCancel, .now_ms = kT0, .target = 1}, Reply(), &payload);
+  append_record(&record, 10'001, static_cast<uint8_t>(Op::kOrderCancel), payload);
+  bytes.insert(bytes.end(), record.begin(), record.begin() + 10);  // a write cut short
+  env.set_contents(last, bytes);
+  DecodedLogReader log(env, kWalDir, 1);
+  std::vector<uint64_t> lsns;
+  while (const DecodedBatch* batch = log.next()) {
+    lsns.insert(lsns.end(), batch->lsns.begin(), batch->lsns.begin() + batch->size);
+  }
+  ASSERT_TRUE(log.status().ok()) << log.status().to_string();
+  EXPECT_EQ(lsns, range(1, 10'000));
+  EXPECT_EQ(log.last_lsn(), 10'000u);
+  ASSERT_TRUE(log.torn_tail().has_value());
+  EXPECT_EQ(log.torn_tail()->path, last);
+  EXPECT_EQ(log.torn_tail()->offset, intact_bytes);
+  EXPECT_EQ(log.torn_tail()->bytes_dropped, 10u);
+  EXPECT_EQ(env.contents(last).size(), intact_bytes);  // cut off
 }
 
 TEST(DecodedLogReaderTest, AnOwnerThatStopsEarlyStopsTheHelper) {
