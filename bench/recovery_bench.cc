@@ -263,13 +263,11 @@ void BM_SnapshotLoad(benchmark::State& state) {
   set_counters(state, orders, body.size());
 }
 
-// recover() from the snapshot file written by BM_SnapshotWrite: read, CRC, load. Runs after
-// BM_SnapshotLoad has freed the source engine, as in a process that starts up.
-void BM_RecoverFromSnapshot(benchmark::State& state) {
+// Times recover() of fixture.dir (the snapshot of BM_SnapshotWrite, and the log after it if
+// written) in every iteration; checks that it has `orders` active orders and replayed
+// `records` records. Destroying the recovered engine is not timed.
+RecoveryInfo time_recovery(benchmark::State& state, uint64_t records) {
   const auto orders = static_cast<uint64_t>(state.range(0));
-  if (fixture.orders != orders || fixture.remembered != (state.range(1) != 0) || !fixture.dir) {
-    die("run BM_SnapshotWrite first");
-  }
   PosixEnv env;
   RecoveryInfo info;
   for (auto _ : state) {
@@ -278,10 +276,28 @@ void BM_RecoverFromSnapshot(benchmark::State& state) {
         recover(env, fixture.dir->path(), fixture.dir->path(), EngineConfig{}, &engine, &info);
     if (!status.ok()) die(status.to_string());
     state.PauseTiming();
-    if (engine->stats().active_orders != orders || info.snapshot_lsn != 1) die("recover");
+    if (engine->stats().active_orders != orders || info.snapshot_lsn != 1 ||
+        info.records_replayed != records) {
+      die("recover");
+    }
     engine.reset();
     state.ResumeTiming();
   }
+  return info;
+}
+
+void require_snapshot_written(const benchmark::State& state) {
+  if (fixture.orders != static_cast<uint64_t>(state.range(0)) ||
+      fixture.remembered != (state.range(1) != 0) || !fixture.dir) {
+    die("run BM_SnapshotWrite first");
+  }
+}
+
+// recover() from the snapshot file written by BM_SnapshotWrite: read, CRC, load. Runs after
+// BM_SnapshotLoad has freed the source engine, as in a process that starts up.
+void BM_RecoverFromSnapshot(benchmark::State& state) {
+  require_snapshot_written(state);
+  const RecoveryInfo info = time_recovery(state, 0);
   state.counters["snapshot_ms"] = info.snapshot_ms;
 }
 
@@ -326,26 +342,11 @@ uint64_t write_log_tail(const std::string& dir, uint64_t orders) {
 // (written on first use, next to the snapshot): what a restart costs when the newest
 // snapshot is some way behind.
 void BM_RecoverSnapshotAndLog(benchmark::State& state) {
-  const auto orders = static_cast<uint64_t>(state.range(0));
-  if (fixture.orders != orders || fixture.remembered != (state.range(1) != 0) || !fixture.dir) {
-    die("run BM_SnapshotWrite first");
+  require_snapshot_written(state);
+  if (fixture.log_records == 0) {
+    fixture.log_records = write_log_tail(fixture.dir->path(), fixture.orders);
   }
-  if (fixture.log_records == 0) fixture.log_records = write_log_tail(fixture.dir->path(), orders);
-  PosixEnv env;
-  RecoveryInfo info;
-  for (auto _ : state) {
-    std::unique_ptr<Engine> engine;
-    const Status status =
-        recover(env, fixture.dir->path(), fixture.dir->path(), EngineConfig{}, &engine, &info);
-    if (!status.ok()) die(status.to_string());
-    state.PauseTiming();
-    if (engine->stats().active_orders != orders || info.snapshot_lsn != 1 ||
-        info.records_replayed != fixture.log_records) {
-      die("recover");
-    }
-    engine.reset();
-    state.ResumeTiming();
-  }
+  const RecoveryInfo info = time_recovery(state, fixture.log_records);
   state.counters["snapshot_ms"] = info.snapshot_ms;
   state.counters["replay_ms"] = info.replay_ms;
   state.counters["records"] = static_cast<double>(info.records_replayed);
