@@ -191,12 +191,8 @@ std::string HttpServer::listen(const net::Endpoint& endpoint) {
   port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                             : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   listening_ = true;
-  uv_check_init(loop_, &flush_check_);
-  flush_check_.data = this;
-  uv_check_start(&flush_check_,
-                 [](uv_check_t* c) { static_cast<HttpServer*>(c->data)->flush_queued(); });
-  uv_idle_init(loop_, &flush_idle_);
-  flush_idle_.data = this;
+  queued_.init(loop_, this, [](void* self) { static_cast<HttpServer*>(self)->flush_queued(); });
+  queued_.start();
   uv_timer_init(loop_, &sweep_);
   sweep_.data = this;
   uv_timer_start(
@@ -211,11 +207,7 @@ void HttpServer::stop() {
   uv_close(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   uv_timer_stop(&sweep_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
-  uv_check_stop(&flush_check_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
-  uv_idle_stop(&flush_idle_);
-  idle_active_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
+  queued_.stop();
   std::vector<Conn*> all;
   for (auto& [id, conn] : conns_) all.push_back(conn);
   for (Conn* conn : all) close(conn);
@@ -369,31 +361,12 @@ void HttpServer::reply(ReplyHandle handle, int status, std::string_view content_
   schedule(conn);
 }
 
-void HttpServer::schedule(Conn* conn) {
-  if (conn->queued) return;
-  conn->queued = true;
-  queued_.push_back(conn);
-  if (!idle_active_) {
-    // Keeps the loop from blocking in poll when the answer was made before it (in a timer).
-    idle_active_ = true;
-    uv_idle_start(&flush_idle_,
-                  [](uv_idle_t* i) { static_cast<HttpServer*>(i->data)->flush_queued(); });
-  }
-}
+void HttpServer::schedule(Conn* conn) { queued_.add(conn); }
 
 void HttpServer::flush_queued() {
-  if (idle_active_) {
-    idle_active_ = false;
-    uv_idle_stop(&flush_idle_);
-  }
   // flush() never queues a connection, but may close one (which leaves queued_ alone until
   // its handle is closed, after this).
-  for (std::size_t i = 0; i < queued_.size(); ++i) {
-    Conn* conn = queued_[i];
-    conn->queued = false;
-    flush(conn);
-  }
-  queued_.clear();
+  queued_.drain([&](Conn* conn) { flush(conn); });
 }
 
 void HttpServer::fail(Conn* conn, int status) {
@@ -495,7 +468,7 @@ void HttpServer::close(Conn* conn) {
 }
 
 void HttpServer::on_closed(Conn* conn) {
-  if (conn->queued) std::erase(queued_, conn);
+  queued_.remove(conn);
   delete conn;
 }
 

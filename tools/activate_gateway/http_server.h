@@ -35,6 +35,7 @@
 
 #include "net/config.h"
 #include "net/metrics.h"
+#include "tools/activate_gateway/turn_queue.h"
 
 namespace smsx::activate {
 
@@ -99,10 +100,7 @@ class HttpServer {
   HttpHandler handler_;
   uv_tcp_t listener_{};
   uv_timer_t sweep_{};
-  uv_check_t flush_check_{};
-  uv_idle_t flush_idle_{};
-  bool idle_active_ = false;
-  std::vector<Conn*> queued_;  // connections with answers to send at the end of this iteration
+  TurnQueue<Conn> queued_;  // connections with answers to send at the end of this turn
   std::uint16_t port_ = 0;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, Conn*> conns_;

@@ -76,10 +76,7 @@ Upstream::Upstream(uv_loop_t* loop, net::Endpoint endpoint, std::string token, i
   }
   uv_timer_init(loop_, &sweep_);
   sweep_.data = this;
-  uv_check_init(loop_, &flush_check_);
-  flush_check_.data = this;
-  uv_idle_init(loop_, &flush_idle_);
-  flush_idle_.data = this;
+  queued_.init(loop_, this, [](void* self) { static_cast<Upstream*>(self)->flush_queued(); });
   requests_ = &metrics->counter("smsx_activate_upstream_requests_total", "Requests sent to smsxd.");
   not_delivered_ = &metrics->counter(
       "smsx_activate_upstream_failures_total",
@@ -93,8 +90,7 @@ Upstream::~Upstream() = default;
 
 void Upstream::start() {
   for (auto& link : links_) connect(link.get());
-  uv_check_start(&flush_check_,
-                 [](uv_check_t* c) { static_cast<Upstream*>(c->data)->flush_queued(); });
+  queued_.start();
   uv_timer_start(
       &sweep_, [](uv_timer_t* t) { static_cast<Upstream*>(t->data)->sweep(); }, kSweepEveryMs,
       kSweepEveryMs);
@@ -109,12 +105,7 @@ void Upstream::stop() {
   }
   uv_timer_stop(&sweep_);
   uv_close(reinterpret_cast<uv_handle_t*>(&sweep_), nullptr);
-  uv_check_stop(&flush_check_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), nullptr);
-  uv_idle_stop(&flush_idle_);
-  idle_active_ = false;
-  uv_close(reinterpret_cast<uv_handle_t*>(&flush_idle_), nullptr);
-  queued_.clear();
+  queued_.stop();
 }
 
 void Upstream::connect(Link* link) {
@@ -239,31 +230,12 @@ void Upstream::on_line(Link* link, std::string_view line) {
   pending.callback(reply);
 }
 
-void Upstream::schedule(Link* link) {
-  if (link->queued) return;
-  link->queued = true;
-  queued_.push_back(link);
-  if (!idle_active_) {
-    // Keeps the loop from blocking in poll when the request was made before it (in a timer).
-    idle_active_ = true;
-    uv_idle_start(&flush_idle_,
-                  [](uv_idle_t* i) { static_cast<Upstream*>(i->data)->flush_queued(); });
-  }
-}
+void Upstream::schedule(Link* link) { queued_.add(link); }
 
 void Upstream::flush_queued() {
-  if (idle_active_) {
-    idle_active_ = false;
-    uv_idle_stop(&flush_idle_);
-  }
   // flush() may close a link, whose callbacks may make new requests on other links: those
   // are appended to queued_ and sent in this same pass.
-  for (std::size_t i = 0; i < queued_.size(); ++i) {
-    Link* link = queued_[i];
-    link->queued = false;
-    flush(link);
-  }
-  queued_.clear();
+  queued_.drain([&](Link* link) { flush(link); });
   next_link_ = (next_link_ + 1) % links_.size();
 }
 

@@ -34,6 +34,7 @@
 
 #include "net/config.h"
 #include "net/metrics.h"
+#include "tools/activate_gateway/turn_queue.h"
 
 namespace smsx::activate {
 
@@ -91,10 +92,7 @@ class Upstream {
   std::vector<std::unique_ptr<Link>> links_;
   std::size_t next_link_ = 0;
   uv_timer_t sweep_{};
-  uv_check_t flush_check_{};
-  uv_idle_t flush_idle_{};
-  bool idle_active_ = false;
-  std::vector<Link*> queued_;  // connections with requests to send at the end of this iteration
+  TurnQueue<Link> queued_;  // connections with requests to send at the end of this turn
   bool stopping_ = false;
   simdjson::dom::parser parser_;
   net::Counter* requests_ = nullptr;
