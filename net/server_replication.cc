@@ -280,7 +280,8 @@ std::string Server::on_record(const persistence::WalRecord& record) {
   persistence::Status st = persistence::decode_command(record, &decoded);
   if (!st.ok()) return "record from the primary: " + st.to_string();
   events_.clear();
-  Reply reply = engine_->apply(decoded.command, &events_);
+  // Only `changed` is read (and the events): no number is formatted for a placement.
+  Reply reply = engine_->apply(decoded.command, &events_, Engine::ReplyUse::kChangedOnly);
   if (!reply.changed) {
     return "LSN " + std::to_string(record.lsn) +
            " changes nothing here: this node's state does not match the primary's log";
