@@ -6,7 +6,9 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "tests/e2e/replication_util.h"
 #include "tests/e2e/smsxd_util.h"
@@ -20,6 +22,175 @@ using std::chrono::seconds;
 
 constexpr const char* kSyncForever =
     "[replication]\nmode = \"sync\"\nsync_fallback_timeout = \"0s\"\n";
+// Sync mode that answers anyway after 300 ms without a standby: the settings of a
+// [replication] section, and a primary's whole section.
+constexpr const char* kSyncFallbackSettings =
+    "mode = \"sync\"\nsync_fallback_timeout = \"300ms\"\n";
+constexpr const char* kSyncWithFallback =
+    "[replication]\nmode = \"sync\"\nsync_fallback_timeout = \"300ms\"\n";
+
+// The extra TOML of a primary and of its standby. The standby's configuration is
+// `standby_head`, then its [replication] section (following the primary), then
+// `standby_tail` (more of that section, or further sections).
+struct PairToml {
+  std::string primary;
+  std::string standby_head;
+  std::string standby_tail;
+};
+
+// A primary and a standby that follows it, configured but not started. A test names the
+// two with `auto& [primary, standby] = pair;`.
+struct Pair {
+  explicit Pair(const PairToml& toml = {})
+      : primary(toml.primary),
+        standby(toml.standby_head + standby_toml(primary.port()) + toml.standby_tail) {}
+
+  // Starts the primary, then the standby.
+  void start() {
+    ASSERT_NO_FATAL_FAILURE(primary.start());
+    ASSERT_NO_FATAL_FAILURE(standby.start());
+  }
+  // start(), then waits until the primary has the standby connected.
+  void start_connected() {
+    ASSERT_NO_FATAL_FAILURE(start());
+    ASSERT_TRUE(standbys_connected(primary, standby));
+  }
+
+  SmsxdProcess primary;
+  SmsxdProcess standby;
+};
+
+// Runs a whole MixedLoad on `primary` (run_load), then compares the two nodes' digests.
+::testing::AssertionResult load_reaches_standby(const SmsxdProcess& primary,
+                                                const SmsxdProcess& standby, int workers, int steps,
+                                                int space) {
+  ::testing::AssertionResult loaded = run_load(primary, workers, steps, space);
+  if (!loaded) return loaded;
+  return same_digest_at_same_lsn(primary, standby);
+}
+
+// SIGKILLs `node` and starts it again on its own data folder.
+void crash_and_restart(SmsxdProcess& node) {
+  node.kill9();
+  ASSERT_NO_FATAL_FAILURE(node.start());
+}
+
+// Stops `node` with SIGTERM (it must exit 0) and starts it again on its own data folder.
+void restart(SmsxdProcess& node) {
+  ASSERT_EQ(node.stop_term(), 0) << node.log();
+  ASSERT_NO_FATAL_FAILURE(node.start());
+}
+
+// Promotes a standby (an admin `promote` with request id `id`); the epoch it replies goes
+// to `epoch`. Fails with the reply and the node's log.
+::testing::AssertionResult promote_standby(const SmsxdProcess& node, int64_t* epoch = nullptr,
+                                           const char* id = "promote-1") {
+  std::string reply = admin_call(node.port(), request("promote", {}, id));
+  if (epoch != nullptr) *epoch = int_field(reply, "epoch");
+  if (is_ok(reply)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << reply << "\n" << log_tail(node);
+}
+
+// SIGSTOPs a node this test started, so that it stops acknowledging with its connections
+// open; its pid (for resume_node) goes to `pid`.
+void pause_process(const SmsxdProcess& node, pid_t* pid) {
+  *pid = pid_of(node);
+  ASSERT_GT(*pid, 0);
+  ASSERT_NO_FATAL_FAILURE(pause_node(*pid));
+}
+
+// Request lines of the payments, admin, supplier and customer gateways. Prices and numbers
+// are for service "wa" in country "us", pool "p".
+std::string deposit_request(int64_t account, int64_t amount, const std::string& ref) {
+  return request("deposit",
+                 {{"account", account}, {"amount", amount}, {"method", "card"}, {"ref", ref}});
+}
+std::string price_set_request(int64_t price, int64_t payout) {
+  return request(
+      "price.set",
+      {{"service", "wa"}, {"country", "us"}, {"pool", "p"}, {"price", price}, {"payout", payout}});
+}
+std::string number_add_request(const std::string& number) {
+  return request("number.add",
+                 {{"number", number}, {"country", "us"}, {"operator", "op"}, {"pool", "p"}});
+}
+std::string order_place_request(int64_t account) {
+  return request("order.place", {{"account", account}, {"service", "wa"}, {"country", "us"}});
+}
+
+// One connection to a node per gateway role. A test names them with
+// `auto& [admin, supplier, payments, customer] = gateways;`.
+struct Gateways {
+  explicit Gateways(uint16_t port) : admin(port), supplier(port), payments(port), customer(port) {}
+
+  // Each says hello with its role's token.
+  ::testing::AssertionResult hello() {
+    const std::pair<Client*, const char*> roles[] = {{&admin, kAdminToken},
+                                                     {&supplier, kSupplierToken},
+                                                     {&payments, kPaymentsToken},
+                                                     {&customer, kCustomerToken}};
+    for (auto [client, token] : roles) {
+      if (!client->hello(token)) return ::testing::AssertionFailure() << "hello refused: " << token;
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  Client admin, supplier, payments, customer;
+};
+
+// Says hello on each of `gateways`, then sets the price of wa/us/p and deposits `amount`
+// (by card, ref "r1") on `account`.
+::testing::AssertionResult open_for_orders(Gateways& gateways, int64_t price, int64_t payout,
+                                           int64_t account, int64_t amount) {
+  ::testing::AssertionResult hello = gateways.hello();
+  if (!hello) return hello;
+  std::string reply = gateways.admin.call(price_set_request(price, payout));
+  if (!is_ok(reply)) return ::testing::AssertionFailure() << reply;
+  reply = gateways.payments.call(deposit_request(account, amount, "r1"));
+  if (!is_ok(reply)) return ::testing::AssertionFailure() << reply;
+  return ::testing::AssertionSuccess();
+}
+
+// A reply (nullopt: none within the client's timeout) and how long it took.
+struct TimedReply {
+  std::optional<std::string> reply;
+  std::chrono::steady_clock::duration waited;
+};
+TimedReply timed_call(Client& client, const std::string& line) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::optional<std::string> reply = try_call(client, line);
+  return {std::move(reply), std::chrono::steady_clock::now() - t0};
+}
+
+// `reply`, from `node` on a client with a 5 s timeout, came and is ok.
+::testing::AssertionResult answered_ok(const std::optional<std::string>& reply,
+                                       const SmsxdProcess& node) {
+  if (!reply.has_value()) {
+    return ::testing::AssertionFailure() << "not answered within 5 s\n" << log_tail(node);
+  }
+  if (!is_ok(*reply)) return ::testing::AssertionFailure() << *reply;
+  return ::testing::AssertionSuccess();
+}
+
+// Sends the same deposit to `node` on one payments connection until its reply satisfies
+// `done` (polled for 10 s). Fails with the last reply and the node's log.
+template <typename Done>
+::testing::AssertionResult deposits_until(const SmsxdProcess& node, Done done) {
+  Client pay(node.port());
+  if (!pay.hello(kPaymentsToken)) {
+    return ::testing::AssertionFailure() << "hello refused\n" << log_tail(node);
+  }
+  std::string r;
+  if (poll_until(
+          [&] {
+            r = pay.call(deposit_request(1, 1, "x"));
+            return done(r);
+          },
+          seconds(10))) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure() << r << "\n" << log_tail(node);
+}
 
 TEST(Replication, UnderSteadyLoadTheStandbyHasThePrimarysDigestAtTheSameLsn) {
   SmsxdProcess primary;
@@ -44,13 +215,10 @@ TEST(Replication, UnderSteadyLoadTheStandbyHasThePrimarysDigestAtTheSameLsn) {
 TEST(Replication, AStandbyThatKeepsUpGetsEveryBatchLiveNotFromTheLogFiles) {
   const std::string live = "smsx_replication_records_sent_total{source=\"live\"}";
   const std::string from_log = "smsx_replication_records_sent_total{source=\"log\"}";
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
-  ASSERT_TRUE(run_load(primary, 1, 20, 0));
-  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
+  ASSERT_TRUE(load_reaches_standby(primary, standby, 1, 20, 0));
   const double live_before = metric(primary.metrics_port(), live).value_or(-1);
   const double from_log_before = metric(primary.metrics_port(), from_log).value_or(-1);
   const int64_t lsn_before = int_field(stats_of(primary.port()), "lsn");
@@ -71,11 +239,9 @@ TEST(Replication, AStandbyThatKeepsUpGetsEveryBatchLiveNotFromTheLogFiles) {
 }
 
 TEST(Replication, SyncModeFailoverKeepsEveryAcknowledgedRequest) {
-  SmsxdProcess primary(kSyncForever);
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair({.primary = kSyncForever});
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   int64_t epoch = int_field(hello_of(standby.port()), "epoch");
   ASSERT_GE(epoch, 1) << hello_of(standby.port());
 
@@ -91,9 +257,9 @@ TEST(Replication, SyncModeFailoverKeepsEveryAcknowledgedRequest) {
   RecordProperty("acknowledged", load.acknowledged());
   RecordProperty("in_flight_at_kill", in_flight);
 
-  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(standby);
-  EXPECT_EQ(int_field(promoted, "epoch"), epoch + 1);
+  int64_t promoted_epoch = -1;
+  ASSERT_TRUE(promote_standby(standby, &promoted_epoch));
+  EXPECT_EQ(promoted_epoch, epoch + 1);
   std::string hello = hello_of(standby.port());
   EXPECT_EQ(field(hello, "primary"), "true") << hello;
   EXPECT_EQ(int_field(hello, "epoch"), epoch + 1) << hello;
@@ -115,16 +281,14 @@ TEST(Replication, SyncModeFailoverKeepsEveryAcknowledgedRequest) {
   // The new primary takes writes.
   Client pay(standby.port());
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  std::string dep = pay.call(request(
-      "deposit", {{"account", 77}, {"amount", 5}, {"method", "card"}, {"ref", "after-failover"}}));
+  std::string dep = pay.call(deposit_request(77, 5, "after-failover"));
   EXPECT_TRUE(is_ok(dep)) << dep;
 }
 
 TEST(Replication, AStandbyRestartedMidStreamCatchesUp) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
   MixedLoad load(primary.port(), 3, 800, 3);
   load.start();
   ASSERT_TRUE(load.wait_acknowledged(500, seconds(30)));
@@ -153,38 +317,31 @@ TEST(Replication, AStandbyFarBehindGetsASnapshot) {
   ASSERT_NO_FATAL_FAILURE(standby.start());
   ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
   // The stream goes on after the snapshot...
-  ASSERT_TRUE(run_load(primary, 2, 100, 7));
-  EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
+  ASSERT_TRUE(load_reaches_standby(primary, standby, 2, 100, 7));
   // ... and the standby's copy survives its own restart.
-  standby.kill9();
-  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_NO_FATAL_FAILURE(crash_and_restart(standby));
   EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
 }
 
 TEST(Replication, AStandbyBehindThePrunedLogGetsASnapshotOverItsOwnState) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(run_load(primary, 2, 100, 0));
-  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
+  ASSERT_TRUE(load_reaches_standby(primary, standby, 2, 100, 0));
   // The standby is down while the primary writes on and prunes the records it would need.
   standby.kill9();
   ASSERT_TRUE(run_load(primary, 2, 200, 1));
   ASSERT_NO_FATAL_FAILURE(prune_first_segment(primary, 2));
   ASSERT_NO_FATAL_FAILURE(standby.start());  // its own data, from before
   EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
-  ASSERT_TRUE(run_load(primary, 1, 100, 4));
-  EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
+  EXPECT_TRUE(load_reaches_standby(primary, standby, 1, 100, 4));
 }
 
 TEST(Replication, AStandbyTakesItsOwnSnapshotsAndRecoversFromThem) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()) + "[snapshot]\nevery_records = 200\n");
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(run_load(primary, 2, 400, 0));
-  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
+  Pair pair({.standby_tail = "[snapshot]\nevery_records = 200\n"});
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
+  ASSERT_TRUE(load_reaches_standby(primary, standby, 2, 400, 0));
   // Snapshots are written by a child process: poll for the file.
   auto snapshot_files = [&] {
     int n = 0;
@@ -195,25 +352,21 @@ TEST(Replication, AStandbyTakesItsOwnSnapshotsAndRecoversFromThem) {
     return n;
   };
   ASSERT_TRUE(poll_until([&] { return snapshot_files() > 0; }, seconds(20))) << log_tail(standby);
-  standby.kill9();
-  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_NO_FATAL_FAILURE(crash_and_restart(standby));
   // It recovered from one of its snapshots, not from LSN 1.
   std::string log = standby.log();
   size_t at = log.rfind("recovered: snapshot LSN ");
   ASSERT_NE(at, std::string::npos) << log_tail(standby);
   EXPECT_GT(std::strtoll(log.c_str() + at + 24, nullptr, 10), 0) << log.substr(at, 200);
   EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
-  ASSERT_TRUE(run_load(primary, 1, 100, 1));
-  EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
+  EXPECT_TRUE(load_reaches_standby(primary, standby, 1, 100, 1));
 }
 
 TEST(Replication, TheOldPrimaryIsFencedRejoinsAsAStandbyAndIsPromotedBack) {
-  SmsxdProcess old_primary;
-  ASSERT_NO_FATAL_FAILURE(old_primary.start());
-  SmsxdProcess standby(standby_toml(old_primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(run_load(old_primary, 2, 200, 0));
-  ASSERT_TRUE(same_digest_at_same_lsn(old_primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [old_primary, standby] = pair;
+  ASSERT_TRUE(load_reaches_standby(old_primary, standby, 2, 200, 0));
 
   // The histories diverge: with the standby down, the old primary acknowledges more, then
   // dies; those records never reach the standby, which comes back and is promoted.
@@ -223,9 +376,8 @@ TEST(Replication, TheOldPrimaryIsFencedRejoinsAsAStandbyAndIsPromotedBack) {
   old_primary.kill9();
   ASSERT_NO_FATAL_FAILURE(standby.start());
   ASSERT_LT(digest_of(standby.port()).lsn, lost.lsn);
-  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(standby);
-  int64_t new_epoch = int_field(promoted, "epoch");
+  int64_t new_epoch = -1;
+  ASSERT_TRUE(promote_standby(standby, &new_epoch));
   ASSERT_TRUE(run_load(standby, 2, 100, 2));  // more than the lost records
 
   // The old primary comes back with its old configuration: it asks its former standby,
@@ -235,10 +387,7 @@ TEST(Replication, TheOldPrimaryIsFencedRejoinsAsAStandbyAndIsPromotedBack) {
   ASSERT_TRUE(pay.hello(kPaymentsToken));
   int attempt = 0;
   auto write_refused = [&] {
-    std::string r = pay.call(request("deposit", {{"account", 5},
-                                                 {"amount", 1},
-                                                 {"method", "card"},
-                                                 {"ref", "fenced-" + std::to_string(++attempt)}}));
+    std::string r = pay.call(deposit_request(5, 1, "fenced-" + std::to_string(++attempt)));
     EXPECT_EQ(error_of(r), "READ_ONLY") << r << "\n" << log_tail(old_primary);
     return error_of(r) == "READ_ONLY";
   };
@@ -265,9 +414,9 @@ TEST(Replication, TheOldPrimaryIsFencedRejoinsAsAStandbyAndIsPromotedBack) {
   // Failing back (docs/operations.md): stop the current primary, promote the rejoined node,
   // restart the other as its standby.
   ASSERT_EQ(standby.stop_term(), 0) << standby.log();
-  promoted = admin_call(rejoined.port(), request("promote", {}, "promote-2"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(rejoined);
-  EXPECT_EQ(int_field(promoted, "epoch"), new_epoch + 1);
+  int64_t failback_epoch = -1;
+  ASSERT_TRUE(promote_standby(rejoined, &failback_epoch, "promote-2"));
+  EXPECT_EQ(failback_epoch, new_epoch + 1);
   ASSERT_TRUE(run_load(rejoined, 2, 100, 3));
   SmsxdProcess follower(standby_toml(rejoined.port()), standby.data_dir());
   ASSERT_NO_FATAL_FAILURE(follower.start());
@@ -277,38 +426,26 @@ TEST(Replication, TheOldPrimaryIsFencedRejoinsAsAStandbyAndIsPromotedBack) {
 TEST(Replication, OrdersExpireOnTheStandbyExactlyAsOnThePrimary) {
   // Expiry storms are cut into ticks of 7, so several logged ticks carry them.
   const std::string orders = "expiries_per_tick_max = 7\n[orders]\nttl = \"1s\"\n";
-  SmsxdProcess primary(orders);
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(orders + standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
+  Pair pair({.primary = orders, .standby_head = orders});
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
 
-  Client admin(primary.port()), supplier(primary.port()), payments(primary.port()),
-      customer(primary.port()), events(primary.port());
-  ASSERT_TRUE(admin.hello(kAdminToken));
-  ASSERT_TRUE(supplier.hello(kSupplierToken));
-  ASSERT_TRUE(payments.hello(kPaymentsToken));
-  ASSERT_TRUE(customer.hello(kCustomerToken));
+  Client events(primary.port());
   ASSERT_TRUE(events.hello(kCustomerToken));
   ASSERT_TRUE(is_ok(events.call(
       request("subscribe", {{"events", Raw{"[\"order.expired\",\"order.finished\"]"}}}))));
-  ASSERT_TRUE(is_ok(admin.call(request(
-      "price.set",
-      {{"service", "wa"}, {"country", "us"}, {"pool", "p"}, {"price", 100}, {"payout", 40}}))));
-  ASSERT_TRUE(is_ok(payments.call(request(
-      "deposit", {{"account", 1}, {"amount", 100000}, {"method", "card"}, {"ref", "r1"}}))));
+  Gateways gateways(primary.port());
+  ASSERT_TRUE(open_for_orders(gateways, 100, 40, 1, 100000));
   constexpr int kOrders = 30, kWithSms = 5;
   std::vector<int64_t> ids;
   for (int i = 0; i < kOrders; ++i) {
-    std::string number = std::to_string(15550000000LL + i);
-    ASSERT_TRUE(is_ok(supplier.call(
-        request("number.add",
-                {{"number", number}, {"country", "us"}, {"operator", "op"}, {"pool", "p"}}))));
-    std::string placed = customer.call(
-        request("order.place", {{"account", 1}, {"service", "wa"}, {"country", "us"}}));
+    ASSERT_TRUE(
+        is_ok(gateways.supplier.call(number_add_request(std::to_string(15550000000LL + i)))));
+    std::string placed = gateways.customer.call(order_place_request(1));
     ASSERT_TRUE(is_ok(placed)) << placed;
     ids.push_back(int_field(placed, "order"));
     if (i < kWithSms) {  // these are finished at their deadline instead
-      std::string sms = supplier.call(request(
+      std::string sms = gateways.supplier.call(request(
           "sms.deliver", {{"number", field(placed, "number").value()}, {"text", "code 4821"}}));
       ASSERT_EQ(int_field(sms, "order"), ids.back()) << sms;
     }
@@ -337,26 +474,13 @@ TEST(Replication, OrdersExpireOnTheStandbyExactlyAsOnThePrimary) {
 TEST(Replication, AStandbyNeverTimesOrdersItselfAndDoesOncePromoted) {
   // Long enough for the primary to be killed well before the deadline.
   const std::string orders = "[orders]\nttl = \"2s\"\n";
-  SmsxdProcess primary(orders);
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(orders + standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  Client admin(primary.port()), supplier(primary.port()), payments(primary.port()),
-      customer(primary.port());
-  ASSERT_TRUE(admin.hello(kAdminToken));
-  ASSERT_TRUE(supplier.hello(kSupplierToken));
-  ASSERT_TRUE(payments.hello(kPaymentsToken));
-  ASSERT_TRUE(customer.hello(kCustomerToken));
-  ASSERT_TRUE(is_ok(admin.call(request(
-      "price.set",
-      {{"service", "wa"}, {"country", "us"}, {"pool", "p"}, {"price", 100}, {"payout", 40}}))));
-  ASSERT_TRUE(is_ok(payments.call(
-      request("deposit", {{"account", 1}, {"amount", 1000}, {"method", "card"}, {"ref", "r1"}}))));
-  ASSERT_TRUE(is_ok(supplier.call(
-      request("number.add",
-              {{"number", "15550000001"}, {"country", "us"}, {"operator", "op"}, {"pool", "p"}}))));
-  std::string placed =
-      customer.call(request("order.place", {{"account", 1}, {"service", "wa"}, {"country", "us"}}));
+  Pair pair({.primary = orders, .standby_head = orders});
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
+  Gateways gateways(primary.port());
+  ASSERT_TRUE(open_for_orders(gateways, 100, 40, 1, 1000));
+  ASSERT_TRUE(is_ok(gateways.supplier.call(number_add_request("15550000001"))));
+  std::string placed = gateways.customer.call(order_place_request(1));
   ASSERT_TRUE(is_ok(placed)) << placed;
   int64_t order = int_field(placed, "order");
   ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
@@ -382,8 +506,7 @@ TEST(Replication, AStandbyNeverTimesOrdersItselfAndDoesOncePromoted) {
       seconds(5));
   EXPECT_TRUE(still_waiting) << "the standby expired an order by itself\n" << log_tail(standby);
   // Once promoted, it times orders: the overdue one expires with a full refund.
-  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(standby);
+  ASSERT_TRUE(promote_standby(standby));
   std::string got;
   EXPECT_TRUE(poll_until(
       [&] {
@@ -399,26 +522,18 @@ TEST(Replication, AStandbyNeverTimesOrdersItselfAndDoesOncePromoted) {
 }
 
 TEST(Replication, AStandbyRefusesWritesAndServesReads) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
   // Some state on the primary: a price, numbers, deposits, an order with an SMS, a refund.
-  Client admin(primary.port()), supplier(primary.port()), payments(primary.port()),
-      customer(primary.port());
-  ASSERT_TRUE(admin.hello(kAdminToken));
-  ASSERT_TRUE(supplier.hello(kSupplierToken));
-  ASSERT_TRUE(payments.hello(kPaymentsToken));
-  ASSERT_TRUE(customer.hello(kCustomerToken));
-  ASSERT_TRUE(is_ok(admin.call(request(
-      "price.set",
-      {{"service", "wa"}, {"country", "us"}, {"pool", "p"}, {"price", 120}, {"payout", 80}}))));
+  Gateways primary_gateways(primary.port());
+  ASSERT_TRUE(primary_gateways.hello());
+  auto& [admin, supplier, payments, customer] = primary_gateways;
+  ASSERT_TRUE(is_ok(admin.call(price_set_request(120, 80))));
   for (const char* n : {"15550000001", "15550000002"}) {
-    ASSERT_TRUE(is_ok(supplier.call(request(
-        "number.add", {{"number", n}, {"country", "us"}, {"operator", "op"}, {"pool", "p"}}))));
+    ASSERT_TRUE(is_ok(supplier.call(number_add_request(n))));
   }
-  ASSERT_TRUE(is_ok(payments.call(request(
-      "deposit", {{"account", 1001}, {"amount", 1000}, {"method", "card"}, {"ref", "r1"}}))));
+  ASSERT_TRUE(is_ok(payments.call(deposit_request(1001, 1000, "r1"))));
   std::string dep2 = payments.call(request("deposit", {{"account", 1002},
                                                        {"amount", 500},
                                                        {"method", "crypto"},
@@ -428,8 +543,7 @@ TEST(Replication, AStandbyRefusesWritesAndServesReads) {
   std::string refund =
       payments.call(request("deposit.refund", {{"deposit", int_field(dep2, "deposit")}}));
   ASSERT_TRUE(is_ok(refund)) << refund;
-  std::string placed = customer.call(
-      request("order.place", {{"account", 1001}, {"service", "wa"}, {"country", "us"}}));
+  std::string placed = customer.call(order_place_request(1001));
   ASSERT_TRUE(is_ok(placed)) << placed;
   int64_t order = int_field(placed, "order");
   ASSERT_TRUE(is_ok(supplier.call(request(
@@ -442,35 +556,26 @@ TEST(Replication, AStandbyRefusesWritesAndServesReads) {
   EXPECT_EQ(int_field(hello, "epoch"), int_field(hello_of(primary.port()), "epoch")) << hello;
   EXPECT_EQ(field(hello_of(primary.port()), "primary"), "true");
 
-  Client s_admin(standby.port()), s_supplier(standby.port()), s_payments(standby.port()),
-      s_customer(standby.port());
-  ASSERT_TRUE(s_admin.hello(kAdminToken));
-  ASSERT_TRUE(s_supplier.hello(kSupplierToken));
-  ASSERT_TRUE(s_payments.hello(kPaymentsToken));
-  ASSERT_TRUE(s_customer.hello(kCustomerToken));
+  Gateways standby_gateways(standby.port());
+  ASSERT_TRUE(standby_gateways.hello());
+  auto& [s_admin, s_supplier, s_payments, s_customer] = standby_gateways;
   struct Write {
     Client* client;
     std::string line;
   };
   const Write writes[] = {
-      {&s_payments,
-       request("deposit", {{"account", 1001}, {"amount", 5}, {"method", "card"}, {"ref", "ro-1"}})},
+      {&s_payments, deposit_request(1001, 5, "ro-1")},
       {&s_payments, request("deposit.refund", {{"deposit", 1}})},
       {&s_payments, request("payout.confirm", {{"refund", int_field(refund, "refund")}})},
-      {&s_customer,
-       request("order.place", {{"account", 1001}, {"service", "wa"}, {"country", "us"}})},
+      {&s_customer, order_place_request(1001)},
       {&s_customer, request("order.finish", {{"order", order}})},
       {&s_customer, request("order.retry", {{"order", order}})},
       {&s_customer, request("order.dispute", {{"order", order}, {"reason", "wrong"}})},
       {&s_customer, request("order.cancel", {{"order", order}})},
-      {&s_supplier,
-       request("number.add",
-               {{"number", "15550000003"}, {"country", "us"}, {"operator", "op"}, {"pool", "p"}})},
+      {&s_supplier, number_add_request("15550000003")},
       {&s_supplier, request("number.remove", {{"number", "15550000002"}})},
       {&s_supplier, request("sms.deliver", {{"number", "15550000001"}, {"text", "code 999999"}})},
-      {&s_admin,
-       request("price.set",
-               {{"service", "wa"}, {"country", "us"}, {"pool", "p"}, {"price", 1}, {"payout", 1}})},
+      {&s_admin, price_set_request(1, 1)},
       {&s_admin, request("dispute.resolve", {{"order", order}, {"approve", true}})},
   };
   for (const Write& w : writes) {
@@ -511,19 +616,14 @@ TEST(Replication, AStandbyRefusesWritesAndServesReads) {
 }
 
 TEST(Replication, LagIsReportedInStatsAndMetrics) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   Client pay(primary.port());
   ASSERT_TRUE(pay.hello(kPaymentsToken));
   auto deposits = [&](int from, int n) {
     for (int i = from; i < from + n; ++i) {
-      std::string r = pay.call(request("deposit", {{"account", 9},
-                                                   {"amount", 1},
-                                                   {"method", "card"},
-                                                   {"ref", "lag-" + std::to_string(i)}}));
+      std::string r = pay.call(deposit_request(9, 1, "lag-" + std::to_string(i)));
       ASSERT_TRUE(is_ok(r)) << r;
     }
   };
@@ -551,9 +651,8 @@ TEST(Replication, LagIsReportedInStatsAndMetrics) {
 
   // The standby stops acknowledging (paused, its connection open); the primary (async)
   // goes on, and its lag grows by what it wrote.
-  pid_t standby_pid = pid_of(standby);
-  ASSERT_GT(standby_pid, 0);
-  ASSERT_NO_FATAL_FAILURE(pause_node(standby_pid));
+  pid_t standby_pid = -1;
+  ASSERT_NO_FATAL_FAILURE(pause_process(standby, &standby_pid));
   ASSERT_NO_FATAL_FAILURE(deposits(20, 50));
   p_stats = stats_of(primary.port());
   EXPECT_GE(int_field(p_stats, "replication_lag_records"), 50) << p_stats;
@@ -594,24 +693,18 @@ TEST(Replication, LagIsReportedInStatsAndMetrics) {
 }
 
 TEST(Replication, SyncModeAnswersOnlyOnceTheStandbyHasTheRecord) {
-  SmsxdProcess primary(kSyncForever);
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
-  pid_t standby_pid = pid_of(standby);
-  ASSERT_GT(standby_pid, 0);
+  Pair pair({.primary = kSyncForever});
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   Client pay(primary.port(), milliseconds(1500));
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  std::string first =
-      request("deposit", {{"account", 3}, {"amount", 7}, {"method", "card"}, {"ref", "s1"}});
-  ASSERT_TRUE(is_ok(try_call(pay, first).value_or(""))) << log_tail(primary);
+  ASSERT_TRUE(is_ok(try_call(pay, deposit_request(3, 7, "s1")).value_or(""))) << log_tail(primary);
 
-  ASSERT_NO_FATAL_FAILURE(pause_node(standby_pid));
+  pid_t standby_pid = -1;
+  ASSERT_NO_FATAL_FAILURE(pause_process(standby, &standby_pid));
   // With the standby paused, a write is not answered (1.5 s; fallback 0s = wait forever)...
-  std::string second =
-      request("deposit", {{"account", 3}, {"amount", 8}, {"method", "card"}, {"ref", "s2"}});
-  EXPECT_EQ(try_call(pay, second), std::nullopt) << "answered without the standby";
+  EXPECT_EQ(try_call(pay, deposit_request(3, 8, "s2")), std::nullopt)
+      << "answered without the standby";
   ASSERT_NO_FATAL_FAILURE(resume_node(standby_pid));
   // ... and is answered once the standby has it.
   auto reply = pay.read_line();
@@ -621,24 +714,15 @@ TEST(Replication, SyncModeAnswersOnlyOnceTheStandbyHasTheRecord) {
 }
 
 TEST(Replication, SyncModeWaitsForARestartedStandby) {
-  SmsxdProcess primary(kSyncForever);
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair({.primary = kSyncForever});
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   Client pay(primary.port(), milliseconds(1500));
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  ASSERT_TRUE(is_ok(
-      try_call(pay, request("deposit",
-                            {{"account", 3}, {"amount", 7}, {"method", "card"}, {"ref", "w1"}}))
-          .value_or("")))
-      << log_tail(primary);
+  ASSERT_TRUE(is_ok(try_call(pay, deposit_request(3, 7, "w1")).value_or(""))) << log_tail(primary);
   standby.kill9();
   // Not answered while the standby is down (1.5 s)...
-  EXPECT_EQ(
-      try_call(pay, request("deposit",
-                            {{"account", 3}, {"amount", 8}, {"method", "card"}, {"ref", "w2"}})),
-      std::nullopt)
+  EXPECT_EQ(try_call(pay, deposit_request(3, 8, "w2")), std::nullopt)
       << "answered without the standby";
   // ... and answered once it is back and has the record.
   ASSERT_NO_FATAL_FAILURE(standby.start());
@@ -656,36 +740,26 @@ TEST(Replication, SyncModeWaitsForARestartedStandby) {
 }
 
 TEST(Replication, SyncModeFallsBackWhenTheStandbyIsAwayTooLong) {
-  SmsxdProcess primary("[replication]\nmode = \"sync\"\nsync_fallback_timeout = \"300ms\"\n");
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
-  pid_t standby_pid = pid_of(standby);
-  ASSERT_GT(standby_pid, 0);
+  Pair pair({.primary = kSyncWithFallback});
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   Client pay(primary.port(), seconds(5));
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  ASSERT_NO_FATAL_FAILURE(pause_node(standby_pid));
-  auto t0 = std::chrono::steady_clock::now();
-  auto reply = try_call(
-      pay, request("deposit", {{"account", 3}, {"amount", 8}, {"method", "card"}, {"ref", "f1"}}));
-  auto waited = std::chrono::steady_clock::now() - t0;
+  pid_t standby_pid = -1;
+  ASSERT_NO_FATAL_FAILURE(pause_process(standby, &standby_pid));
+  TimedReply deposit = timed_call(pay, deposit_request(3, 8, "f1"));
   ASSERT_NO_FATAL_FAILURE(resume_node(standby_pid));
-  ASSERT_TRUE(reply.has_value()) << "not answered within 5 s\n" << log_tail(primary);
-  EXPECT_TRUE(is_ok(*reply)) << *reply;
-  EXPECT_GE(waited, milliseconds(250)) << "answered before the fallback timeout";
+  ASSERT_TRUE(answered_ok(deposit.reply, primary));
+  EXPECT_GE(deposit.waited, milliseconds(250)) << "answered before the fallback timeout";
   EXPECT_TRUE(same_digest_at_same_lsn(primary, standby));
 }
 
 TEST(Replication, AStandbyReconnectsWhenThePrimaryComesBack) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(run_load(primary, 2, 100, 0));
-  ASSERT_TRUE(same_digest_at_same_lsn(primary, standby));
-  ASSERT_EQ(primary.stop_term(), 0) << primary.log();
-  ASSERT_NO_FATAL_FAILURE(primary.start());  // the same address and data
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start());
+  auto& [primary, standby] = pair;
+  ASSERT_TRUE(load_reaches_standby(primary, standby, 2, 100, 0));
+  ASSERT_NO_FATAL_FAILURE(restart(primary));  // the same address and data
   // It first asks its standby whether a newer primary exists (writes are refused meanwhile).
   ASSERT_TRUE(accepting_writes(primary));
   ASSERT_TRUE(run_load(primary, 2, 100, 1));
@@ -695,48 +769,34 @@ TEST(Replication, AStandbyReconnectsWhenThePrimaryComesBack) {
 
 TEST(Replication, ASyncPrimaryWithAFallbackAnswersWithoutAnyStandby) {
   // No standby has ever connected: after the fallback timeout the primary answers anyway.
-  SmsxdProcess primary("[replication]\nmode = \"sync\"\nsync_fallback_timeout = \"300ms\"\n");
+  SmsxdProcess primary(kSyncWithFallback);
   ASSERT_NO_FATAL_FAILURE(primary.start());
   Client pay(primary.port(), seconds(5));
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  auto t0 = std::chrono::steady_clock::now();
-  auto reply = try_call(
-      pay, request("deposit", {{"account", 3}, {"amount", 8}, {"method", "card"}, {"ref", "n1"}}));
-  auto waited = std::chrono::steady_clock::now() - t0;
-  ASSERT_TRUE(reply.has_value()) << "not answered within 5 s\n" << log_tail(primary);
-  EXPECT_TRUE(is_ok(*reply)) << *reply;
-  EXPECT_GE(waited, milliseconds(250)) << "answered before the fallback timeout";
+  TimedReply deposit = timed_call(pay, deposit_request(3, 8, "n1"));
+  ASSERT_TRUE(answered_ok(deposit.reply, primary));
+  EXPECT_GE(deposit.waited, milliseconds(250)) << "answered before the fallback timeout";
 }
 
 TEST(Replication, APromotedStandbyInSyncModeWithAFallbackAnswersAlone) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
   // The standby's own settings apply once it is promoted.
-  SmsxdProcess standby(standby_toml(primary.port()) +
-                       "mode = \"sync\"\nsync_fallback_timeout = \"300ms\"\n");
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair({.standby_tail = kSyncFallbackSettings});
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   primary.kill9();
-  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(standby);
+  ASSERT_TRUE(promote_standby(standby));
   Client pay(standby.port(), seconds(5));
   ASSERT_TRUE(pay.hello(kPaymentsToken));
-  auto reply = try_call(
-      pay, request("deposit", {{"account", 3}, {"amount", 8}, {"method", "card"}, {"ref", "n1"}}));
-  ASSERT_TRUE(reply.has_value()) << "not answered within 5 s\n" << log_tail(standby);
-  EXPECT_TRUE(is_ok(*reply)) << *reply;
+  EXPECT_TRUE(answered_ok(try_call(pay, deposit_request(3, 8, "n1")), standby));
 }
 
 TEST(Replication, APrimaryThatSeesAHigherEpochStopsAcceptingWrites) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   // The standby is promoted while the old primary still runs (a split).
-  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
-  ASSERT_TRUE(is_ok(promoted)) << promoted;
-  int64_t new_epoch = int_field(promoted, "epoch");
+  int64_t new_epoch = -1;
+  ASSERT_TRUE(promote_standby(standby, &new_epoch));
   // A third node follows the new primary (and takes its epoch)...
   SmsxdProcess third(standby_toml(standby.port()));
   ASSERT_NO_FATAL_FAILURE(third.start());
@@ -748,45 +808,23 @@ TEST(Replication, APrimaryThatSeesAHigherEpochStopsAcceptingWrites) {
   // ... then is pointed at the old primary: its `replicate` carries the higher epoch.
   SmsxdProcess misdirected(standby_toml(primary.port()), third.data_dir());
   ASSERT_NO_FATAL_FAILURE(misdirected.start());
-  Client pay(primary.port());
-  ASSERT_TRUE(pay.hello(kPaymentsToken));
-  std::string r;
-  EXPECT_TRUE(poll_until(
-      [&] {
-        r = pay.call(
-            request("deposit", {{"account", 1}, {"amount", 1}, {"method", "card"}, {"ref", "x"}}));
-        return error_of(r) == "READ_ONLY";
-      },
-      seconds(10)))
-      << r << "\n"
-      << log_tail(primary);
+  EXPECT_TRUE(
+      deposits_until(primary, [](const std::string& r) { return error_of(r) == "READ_ONLY"; }));
   std::string stats = stats_of(primary.port());
   EXPECT_EQ(field(stats, "primary"), "false") << stats;
 }
 
 TEST(Replication, ARestartedPrimaryWhosePeerIsDownAcceptsWritesAfterItsCheck) {
-  SmsxdProcess primary;
-  ASSERT_NO_FATAL_FAILURE(primary.start());
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_TRUE(standbys_connected(primary, standby));
+  Pair pair;
+  ASSERT_NO_FATAL_FAILURE(pair.start_connected());
+  auto& [primary, standby] = pair;
   standby.kill9();
-  ASSERT_EQ(primary.stop_term(), 0) << primary.log();
-  ASSERT_NO_FATAL_FAILURE(primary.start());
+  ASSERT_NO_FATAL_FAILURE(restart(primary));
   // It asks its last standby, gets no answer, and serves as the primary it was.
-  Client pay(primary.port());
-  ASSERT_TRUE(pay.hello(kPaymentsToken));
-  std::string r;
-  EXPECT_TRUE(poll_until(
-      [&] {
-        r = pay.call(
-            request("deposit", {{"account", 1}, {"amount", 1}, {"method", "card"}, {"ref", "x"}}));
-        EXPECT_TRUE(is_ok(r) || error_of(r) == "READ_ONLY") << r;
-        return is_ok(r);
-      },
-      seconds(10)))
-      << r << "\n"
-      << log_tail(primary);
+  EXPECT_TRUE(deposits_until(primary, [](const std::string& r) {
+    EXPECT_TRUE(is_ok(r) || error_of(r) == "READ_ONLY") << r;
+    return is_ok(r);
+  }));
   EXPECT_EQ(field(hello_of(primary.port()), "primary"), "true");
 }
 
