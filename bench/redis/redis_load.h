@@ -23,10 +23,12 @@
 
 #include "tools/load/mix.h"
 #include "tools/load/report.h"
+#include "tools/load/worker_orders.h"
 
 namespace smsx::redis_bench {
 
 using load::Op;
+using load::OrderRec;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -43,18 +45,11 @@ struct Options {
   uint32_t sweep_ms = 10;      // how often the expiry sweep runs
 };
 
-struct Order {
-  uint64_t id = 0;
-  uint32_t account = 0;
-  std::string number;
-  int64_t price = 0;
-};
-
 struct Pending {
   Op op = Op::kPlace;
   uint64_t sent_ns = 0;
   uint32_t account = 0;
-  Order order;
+  OrderRec order;
 };
 
 struct Worker;
@@ -67,13 +62,10 @@ struct Conn {
   bool dead = false;
 };
 
-struct Worker {
+struct Worker : load::WorkerOrders {
   Driver* driver = nullptr;
   Conn conns[3];  // 0 customer, 1 supplier, 2 payments
   std::vector<uint64_t> accounts;
-  std::vector<Order> waiting, received, recent;
-  size_t recent_next = 0;
-  uint64_t active = 0, active_max = 0;
   bool have_next = false;
   Op next = Op::kPlace;
 };
@@ -92,7 +84,6 @@ struct Driver {
 };
 
 // redis_workload.cc
-Op resolve(Worker* w, Op op);
 void send_op(Worker* w, Op op);  // appends to the op's connection; hiredis writes it
 // Checks a reply; "" when fine, else the error code to count it under.
 std::string check_reply(Worker* w, Pending& p, const redisReply* reply);

@@ -13,6 +13,7 @@
 
 #include "bench/redis/redis_load.h"
 #include "core/assert.h"
+#include "tools/load/command_line.h"
 #include "tools/load/load_state.h"
 
 namespace smsx::redis_bench {
@@ -64,7 +65,7 @@ void fill(Worker* w) {
       w->next = d->opt.mix.pick(d->rng());
       w->have_next = true;
     }
-    Op op = resolve(w, w->next);
+    Op op = w->resolve(w->next);
     Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= d->opt.pipeline) break;
     send_op(w, op);
@@ -251,64 +252,24 @@ bool setup(Driver* d) {
 Options parse_options(int argc, char** argv) {
   Options o;
   std::string mix_spec;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value for " + a);
-      return argv[++i];
-    };
-    auto number = [&]() -> uint64_t {
-      std::string v = value();
-      char* end = nullptr;
-      uint64_t n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0') usage(a + ": expected a number, got " + v);
-      return n;
-    };
-    if (a == "--address") {
-      std::string v = value();
-      size_t colon = v.rfind(':');
-      if (colon == std::string::npos) usage("--address: expected HOST:PORT");
-      o.host = v.substr(0, colon);
-      o.port = std::atoi(v.c_str() + colon + 1);
-    } else if (a == "--connections") {
-      o.connections = static_cast<uint32_t>(number());
-    } else if (a == "--pipeline") {
-      o.pipeline = static_cast<uint32_t>(number());
-    } else if (a == "--duration") {
-      std::string v = value();
+  load::FlagReader r(argc, argv, usage);
+  while (r.next()) {
+    const std::string& a = r.flag();
+    if (load::read_common_flag(r, &o, &mix_spec)) continue;
+    if (a == "--duration") {
+      std::string v = r.value();
       o.duration_s = std::strtod(v.c_str(), nullptr);
       if (v.ends_with("ms")) o.duration_s /= 1000;
       if (o.duration_s <= 0) usage("--duration: expected like 10s");
-    } else if (a == "--requests") {
-      o.requests = number();
-    } else if (a == "--mix") {
-      mix_spec = value();
-    } else if (a == "--accounts") {
-      o.accounts = static_cast<uint32_t>(number());
-    } else if (a == "--numbers") {
-      o.numbers = number();
-    } else if (a == "--services") {
-      o.services = static_cast<uint32_t>(number());
-    } else if (a == "--pools") {
-      o.pools = static_cast<uint32_t>(number());
-    } else if (a == "--leave-pct") {
-      o.leave_pct = static_cast<uint32_t>(number());
     } else if (a == "--sweep-ms") {
-      o.sweep_ms = static_cast<uint32_t>(number());
+      o.sweep_ms = static_cast<uint32_t>(r.number());
     } else if (a == "--functions") {
-      o.functions_path = value();
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "--quiet") {
-      o.quiet = true;
+      o.functions_path = r.value();
     } else {
       usage("unknown flag " + a);
     }
   }
-  std::string error;
-  auto mix = load::parse_mix(mix_spec, &error);
-  if (!mix) usage(error);
-  o.mix = *mix;
+  o.mix = load::mix_or_fail(r, mix_spec);
   if (o.functions_path.empty()) usage("--functions FILE is required (bench/redis/smsx.lua)");
   if (o.connections == 0 || o.pipeline == 0 || o.accounts == 0 || o.services == 0 || o.pools == 0 ||
       o.numbers == 0 || o.sweep_ms == 0 || o.leave_pct > 100) {
@@ -321,7 +282,7 @@ int run(int argc, char** argv) {
   Driver d;
   d.opt = parse_options(argc, argv);
   d.loop = uv_default_loop();
-  uint64_t active_max = std::max<uint64_t>(1, d.opt.numbers / 2 / d.opt.connections);
+  uint64_t active_max = load::active_orders_max(d.opt.numbers, d.opt.connections);
   for (uint32_t i = 0; i < d.opt.connections; ++i) {
     auto w = std::make_unique<Worker>();
     w->driver = &d;
@@ -340,21 +301,11 @@ int run(int argc, char** argv) {
   }
   d.sweeper = open_async(&d);
   uv_run(d.loop, UV_RUN_DEFAULT);
-  load::Report& r = d.report;
-  r.mode = "closed";
-  r.connections = d.opt.connections;
-  r.pipeline = d.opt.pipeline;
-  r.mix = d.opt.mix.to_string();
-  r.seconds = (d.last_reply_ns > d.start_ns ? d.last_reply_ns - d.start_ns : 0) / 1e9;
-  if (d.opt.json) {
-    std::printf("%s\n", r.to_json().c_str());
-  } else {
-    std::printf("%s", r.to_text().c_str());
-    std::printf("expiry sweeps: %" PRIu64 "\n", d.sweeps);
-  }
-  bool bad = r.errors.count("CHECK_FAILED") || r.errors.count("DISCONNECTED") ||
-             r.errors.count("BAD_REPLY") || !r.consistent();
-  return bad ? 1 : 0;
+  load::describe_run(d.opt, 0, &d.report);  // closed loop only
+  d.report.seconds = (d.last_reply_ns > d.start_ns ? d.last_reply_ns - d.start_ns : 0) / 1e9;
+  d.report.print(d.opt.json);
+  if (!d.opt.json) std::printf("expiry sweeps: %" PRIu64 "\n", d.sweeps);
+  return d.report.failed() ? 1 : 0;
 }
 
 }  // namespace

@@ -12,23 +12,6 @@
 namespace smsx::redis_bench {
 namespace {
 
-template <class T>
-T take_random(std::vector<T>* v, std::mt19937_64& rng) {
-  size_t i = rng() % v->size();
-  T out = std::move((*v)[i]);
-  (*v)[i] = std::move(v->back());
-  v->pop_back();
-  return out;
-}
-
-void remember_recent(Worker* w, const Order& o) {
-  if (w->recent.size() < load::kRecentOrders) {
-    w->recent.push_back(o);
-  } else {
-    w->recent[w->recent_next++ % load::kRecentOrders] = o;
-  }
-}
-
 int64_t int_at(const redisReply* r, size_t i) {
   if (r->type != REDIS_REPLY_ARRAY || i >= r->elements) return -1;
   const redisReply* e = r->element[i];
@@ -42,13 +25,6 @@ std::string str_at(const redisReply* r, size_t i) {
 }
 
 }  // namespace
-
-Op resolve(Worker* w, Op op) {
-  return resolve_op(op, {.can_place = w->active < w->active_max,
-                         .has_waiting = !w->waiting.empty(),
-                         .has_received = !w->received.empty(),
-                         .has_recent = !w->recent.empty()});
-}
 
 void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
 
@@ -70,13 +46,13 @@ void send_op(Worker* w, Op op) {
       break;
     }
     case Op::kSms:
-      p.order = take_random(&w->waiting, d->rng);
+      p.order = load::take_random(&w->waiting, d->rng);
       argv.insert(argv.end(),
                   {"sms", "0", "supplier", id, p.order.number, "Your code is 482-913", "load"});
       break;
     case Op::kFinish:
     case Op::kCancel:
-      p.order = take_random(op == Op::kFinish ? &w->received : &w->waiting, d->rng);
+      p.order = load::take_random(op == Op::kFinish ? &w->received : &w->waiting, d->rng);
       argv.insert(argv.end(), {op == Op::kFinish ? "finish" : "cancel", "0", "customer", id,
                                std::to_string(p.order.id)});
       break;
@@ -116,16 +92,14 @@ std::string check_reply(Worker* w, Pending& p, const redisReply* r) {
   if (r->type == REDIS_REPLY_ERROR) {
     std::string_view e(r->str, r->len);
     std::string code(e.substr(0, e.find(' ')));
-    if (p.op == Op::kPlace) --w->active;
-    if (p.op == Op::kSms) w->waiting.push_back(p.order);
-    if (p.op == Op::kFinish) w->received.push_back(p.order);
+    w->undo_refused(p.op, p.order);
     return code.empty() ? "BAD_REPLY" : code;
   }
   switch (p.op) {
     case Op::kPlace: {
       p.order.id = static_cast<uint64_t>(int_at(r, 0));
       p.order.number = str_at(r, 1);
-      remember_recent(w, p.order);
+      w->remember_recent(p.order);
       if (d->rng() % 100 >= d->opt.leave_pct) w->waiting.push_back(p.order);
       return int_at(r, 2) == p.order.price && !p.order.number.empty() ? "" : "CHECK_FAILED";
     }

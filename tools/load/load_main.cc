@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/load/command_line.h"
 #include "tools/load/load_state.h"
 #include "tools/load/mix.h"
 #include "tools/load/report.h"
@@ -53,7 +54,7 @@ void fill(Worker* w) {
     }
     // Resolved against the worker's state now: it may have changed since the pick was
     // made (a pick waits here while its connection is full).
-    Op op = resolve(w, w->next);
+    Op op = w->resolve(w->next);
     Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= g->opt.pipeline) break;
     uint64_t intended;
@@ -134,7 +135,7 @@ void on_reply(Conn* c, std::string_view line) {
   uint64_t latency = now > p.intended_ns ? now - p.intended_ns : 0;
   if (is_mutation(p.op)) --w->accounts[p.account].inflight;
   if (!code.empty()) {
-    undo_refused(w, p);
+    w->undo_refused(p.op, p.order);
     add_error(g, code, latency);
   } else if (!check_ok(w, p, doc)) {
     add_error(g, "CHECK_FAILED", latency);
@@ -381,66 +382,29 @@ Options parse_options(int argc, char** argv) {
   }
   std::string mix_spec;
   bool tick_given = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage("missing value for " + a);
-      return argv[++i];
-    };
-    auto number = [&]() -> uint64_t {
-      std::string v = value();
-      char* end = nullptr;
-      uint64_t n = std::strtoull(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0') usage(a + ": expected a number, got " + v);
-      return n;
-    };
-    if (a == "--address") {
-      std::string v = value();
-      size_t colon = v.rfind(':');
-      if (colon == std::string::npos) usage("--address: expected HOST:PORT");
-      o.host = v.substr(0, colon);
-      o.port = static_cast<uint16_t>(std::atoi(v.c_str() + colon + 1));
-    } else if (a == "--connections") {
-      o.connections = static_cast<uint32_t>(number());
-    } else if (a == "--pipeline") {
-      o.pipeline = static_cast<uint32_t>(number());
-    } else if (a == "--duration") {
-      if (!parse_duration(value(), &o.duration_s)) usage("--duration: expected like 10s");
-    } else if (a == "--requests") {
-      o.requests = number();
+  FlagReader r(argc, argv, usage);
+  while (r.next()) {
+    const std::string& a = r.flag();
+    if (read_common_flag(r, &o, &mix_spec)) continue;
+    if (a == "--duration") {
+      if (!parse_duration(r.value(), &o.duration_s)) usage("--duration: expected like 10s");
     } else if (a == "--rate") {
-      o.rate = static_cast<double>(number());
+      o.rate = static_cast<double>(r.number());
     } else if (a == "--tick") {
       tick_given = true;
-      if (!parse_duration(value(), &o.tick_s) || o.tick_s < 10e-6 || o.tick_s > 0.1) {
+      if (!parse_duration(r.value(), &o.tick_s) || o.tick_s < 10e-6 || o.tick_s > 0.1) {
         usage("--tick: expected a duration from 10us to 100ms, like 100us");
       }
-    } else if (a == "--mix") {
-      mix_spec = value();
-    } else if (a == "--accounts") {
-      o.accounts = static_cast<uint32_t>(number());
-    } else if (a == "--numbers") {
-      o.numbers = number();
-    } else if (a == "--services") {
-      o.services = static_cast<uint32_t>(number());
-    } else if (a == "--pools") {
-      o.pools = static_cast<uint32_t>(number());
-    } else if (a == "--leave-pct") {
-      o.leave_pct = static_cast<uint32_t>(number());
     } else if (a == "--customer-token") {
-      o.tokens[0] = value();
+      o.tokens[0] = r.value();
     } else if (a == "--supplier-token") {
-      o.tokens[1] = value();
+      o.tokens[1] = r.value();
     } else if (a == "--payments-token") {
-      o.tokens[2] = value();
+      o.tokens[2] = r.value();
     } else if (a == "--admin-token") {
-      o.tokens[3] = value();
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "--quiet") {
-      o.quiet = true;
+      o.tokens[3] = r.value();
     } else if (a == "--plot") {
-      o.plot = value();
+      o.plot = r.value();
       if (o.plot.find('"') != std::string::npos) usage("--plot: no '\"' in the file name");
       if (!have_gnuplot()) {
         usage("--plot needs gnuplot on the PATH (Debian: apt-get install gnuplot-nox)");
@@ -450,10 +414,7 @@ Options parse_options(int argc, char** argv) {
     }
   }
   if (tick_given && o.rate == 0) usage("--tick: only with --rate (open loop)");
-  std::string error;
-  auto mix = parse_mix(mix_spec, &error);
-  if (!mix) usage(error);
-  o.mix = *mix;
+  o.mix = mix_or_fail(r, mix_spec);
   for (int i = 0; i < 4; ++i) {
     if (o.tokens[i].empty()) usage(std::string("no token: set ") + env[i] + " or its flag");
   }
@@ -538,7 +499,7 @@ int run(int argc, char** argv) {
   g.run_id = std::string("L") + stamp_text;
   g.loop = uv_default_loop();
   uint64_t account_base = stamp * 100000;
-  uint64_t active_max = std::max<uint64_t>(1, g.opt.numbers / 2 / g.opt.connections);
+  uint64_t active_max = active_orders_max(g.opt.numbers, g.opt.connections);
   for (uint32_t i = 0; i < g.opt.connections; ++i) {
     auto w = std::make_unique<Worker>();
     w->gen = &g;
@@ -568,22 +529,11 @@ int run(int argc, char** argv) {
   }
   uv_run(g.loop, UV_RUN_DEFAULT);
   uint64_t end = g.last_reply_ns > g.start_ns ? g.last_reply_ns : now_ns();
-  Report& r = g.report;
-  r.mode = g.opt.rate > 0 ? "open" : "closed";
-  r.connections = g.opt.connections;
-  r.pipeline = g.opt.pipeline;
-  r.rate = g.opt.rate;
-  r.mix = g.opt.mix.to_string();
-  r.seconds = (end - g.start_ns) / 1e9;
-  if (g.opt.json) {
-    std::printf("%s\n", r.to_json().c_str());
-  } else {
-    std::printf("%s", r.to_text().c_str());
-  }
-  bool bad = r.errors.count("CHECK_FAILED") || r.errors.count("DISCONNECTED") ||
-             r.errors.count("BAD_REPLY") || !r.consistent();
+  describe_run(g.opt, g.opt.rate, &g.report);
+  g.report.seconds = (end - g.start_ns) / 1e9;
+  g.report.print(g.opt.json);
   if (!g.opt.plot.empty() && !write_plot(&g, end)) return 2;
-  return bad ? 1 : 0;
+  return g.report.failed() ? 1 : 0;
 }
 
 }  // namespace

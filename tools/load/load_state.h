@@ -23,6 +23,7 @@
 #include "tools/load/pacer.h"
 #include "tools/load/report.h"
 #include "tools/load/timeline.h"
+#include "tools/load/worker_orders.h"
 
 namespace smsx::load {
 
@@ -45,18 +46,10 @@ struct Options {
 
 constexpr int64_t kDepositInitial = 1'000'000'000'000;  // minor units per account
 constexpr int64_t kDepositAmount = 1000;
-constexpr size_t kRecentOrders = 1024;       // per worker, for order.get
 constexpr uint64_t kCheckFailuresShown = 5;  // on stderr, to see what went wrong
 
 // The price of every pool of service `service` (payout: half): known for every place reply.
 inline int64_t price_of(uint32_t service) { return 100 + 10 * static_cast<int64_t>(service); }
-
-struct OrderRec {
-  uint64_t id = 0;
-  uint32_t account = 0;  // index into the worker's accounts
-  std::string number;
-  int64_t price = 0;
-};
 
 struct Account {
   uint64_t id = 0;
@@ -98,14 +91,11 @@ struct WriteReq {
   std::string data;
 };
 
-struct Worker {
+struct Worker : WorkerOrders {
   Generator* gen = nullptr;
   uint32_t index = 0;
   Conn conns[3];  // 0 customer, 1 supplier, 2 payments
   std::vector<Account> accounts;
-  std::vector<OrderRec> waiting, received, recent;
-  size_t recent_next = 0;
-  uint64_t active = 0, active_max = 0;
   std::deque<uint64_t> scheduled;  // open loop: intended send times not yet sent
   bool have_next = false;
   Op next = Op::kPlace;
@@ -130,11 +120,9 @@ struct Generator {
 inline uint64_t now_ns() { return uv_hrtime(); }
 
 // workload.cc: choosing, building and checking requests.
-Op resolve(Worker* w, Op op);
 std::string new_id(Generator* g);
 void send_op(Worker* w, Op op, uint64_t intended_ns);
 bool check_ok(Worker* w, Pending& p, const simdjson::dom::element& doc);
-void undo_refused(Worker* w, const Pending& p);
 bool is_mutation(Op op);
 
 }  // namespace smsx::load

@@ -77,4 +77,17 @@ std::string Report::to_json() const {
   return out;
 }
 
+void Report::print(bool json) const {
+  if (json) {
+    std::printf("%s\n", to_json().c_str());
+  } else {
+    std::printf("%s", to_text().c_str());
+  }
+}
+
+bool Report::failed() const {
+  return errors.count("CHECK_FAILED") || errors.count("DISCONNECTED") ||
+         errors.count("BAD_REPLY") || !consistent();
+}
+
 }  // namespace smsx::load

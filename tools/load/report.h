@@ -38,6 +38,13 @@ struct Report {
 
   std::string to_text() const;  // for people (stderr / stdout)
   std::string to_json() const;  // one JSON object, one line
+
+  // Prints to_json() and a newline with `json`, else to_text(), on stdout.
+  void print(bool json) const;
+  // A failed run: a reply contradicted what the generator knows (CHECK_FAILED), a
+  // connection was lost (DISCONNECTED), a reply could not be read (BAD_REPLY), or the
+  // counts do not add up.
+  bool failed() const;
 };
 
 }  // namespace smsx::load

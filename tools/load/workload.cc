@@ -11,37 +11,13 @@ namespace smsx::load {
 
 namespace {
 
-template <class T>
-T take_random(std::vector<T>* v, std::mt19937_64& rng) {
-  size_t i = rng() % v->size();
-  T out = std::move((*v)[i]);
-  (*v)[i] = std::move(v->back());
-  v->pop_back();
-  return out;
-}
-
 int64_t get_int(const simdjson::dom::element& doc, const char* key, int64_t missing = -1) {
   int64_t v;
   if (doc[key].get_int64().get(v) != simdjson::SUCCESS) return missing;
   return v;
 }
 
-void remember_recent(Worker* w, const OrderRec& o) {
-  if (w->recent.size() < kRecentOrders) {
-    w->recent.push_back(o);
-  } else {
-    w->recent[w->recent_next++ % kRecentOrders] = o;
-  }
-}
-
 }  // namespace
-
-Op resolve(Worker* w, Op op) {
-  return resolve_op(op, {.can_place = w->active < w->active_max,
-                         .has_waiting = !w->waiting.empty(),
-                         .has_received = !w->received.empty(),
-                         .has_recent = !w->recent.empty()});
-}
 
 std::string new_id(Generator* g) { return g->run_id + "-" + std::to_string(++g->next_id); }
 
@@ -134,7 +110,7 @@ bool check_ok(Worker* w, Pending& p, const simdjson::dom::element& doc) {
       int64_t price = get_int(doc, "price");
       acc.available -= p.order.price;
       acc.held += p.order.price;
-      remember_recent(w, p.order);
+      w->remember_recent(p.order);
       if (g->rng() % 100 >= g->opt.leave_pct) w->waiting.push_back(p.order);
       return price == p.order.price;
     }
@@ -175,13 +151,6 @@ bool check_ok(Worker* w, Pending& p, const simdjson::dom::element& doc) {
              static_cast<uint64_t>(get_int(doc, "account")) == w->accounts[p.order.account].id;
   }
   return false;
-}
-
-// A refused change: the generator's view of the order is restored where it still holds.
-void undo_refused(Worker* w, const Pending& p) {
-  if (p.op == Op::kPlace) --w->active;
-  if (p.op == Op::kSms) w->waiting.push_back(p.order);
-  if (p.op == Op::kFinish) w->received.push_back(p.order);
 }
 
 bool is_mutation(Op op) {
