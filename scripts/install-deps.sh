@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config clang-format python3
           libuv1-dev libsimdjson-dev libmimalloc-dev libabsl-dev libtomlplusplus-dev
           libbenchmark-dev libgtest-dev libgmock-dev
-          libhttp-parser-dev libhiredis-dev redis-server gnuplot-nox)
+          libhttp-parser-dev libhiredis-dev redis-server gnuplot-nox wrk curl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
