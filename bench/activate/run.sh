@@ -6,6 +6,9 @@
 #   1. keep-alive, one request at a time per connection, CONNECTIONS (32) connections;
 #   2. the same with 4 x CONNECTIONS connections;
 #   3. PIPELINE (16) requests per write on CONNECTIONS / 2 connections;
+#   0. added latency: one client, one request at a time, LATENCY_REQUESTS (20,000) times
+#      smsxd's order.get directly, then the same order's getStatus through the gateway;
+#      the p50 of each and the difference;
 #   4. getNumber (each answer a new order) on CONNECTIONS connections for NUMBER_DURATION
 #      (2s), from NUMBERS (300,000) numbers, the requests spread over 4 keys of 4 accounts
 #      (an account holds at most 100,000 active orders).
@@ -136,6 +139,47 @@ wrk_line() {
 echo "smsxd durability: ${DURABILITY:-none}"
 echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/'), $(date -u)"
 echo "pinning: smsxd and smsx-activate ${server_cpu[*]:-unpinned}, wrk ${client_cpu[*]:-unpinned}"
+"${client_cpu[@]}" python3 - "$port" "$hport" "$key" "${LATENCY_REQUESTS:-20000}" <<'PY'
+import json, os, socket, statistics, sys, time
+port, hport, key, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+def timed(send, receive):
+    samples = []
+    for i in range(n):
+        start = time.perf_counter_ns()
+        send(i)
+        receive()
+        samples.append((time.perf_counter_ns() - start) / 1000)
+    samples.sort()
+    return samples[len(samples) // 2], samples[len(samples) * 99 // 100]
+direct = socket.create_connection(("127.0.0.1", port))
+direct.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+lines = direct.makefile("rb")
+direct.sendall((json.dumps(dict(op="hello", id="h", token=os.environ["SMSX_CUSTOMER_TOKEN"])) + "\n").encode())
+assert json.loads(lines.readline())["ok"]
+def get_reply():
+    if b'"ok":true' not in lines.readline():
+        sys.exit("order.get failed")
+d50, d99 = timed(lambda i: direct.sendall(b'{"op":"order.get","id":"g%d","order":1}\n' % i), get_reply)
+http = socket.create_connection(("127.0.0.1", hport))
+http.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+answers = http.makefile("rb")
+request = ("GET /stubs/handler_api.php?api_key=%s&action=getStatus&id=1 HTTP/1.1\r\n"
+           "Host: bench\r\n\r\n" % key).encode()
+def http_reply():
+    length = 0
+    while True:
+        line = answers.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    if answers.read(length) != b"STATUS_WAIT_CODE":
+        sys.exit("getStatus failed")
+g50, g99 = timed(lambda i: http.sendall(request), http_reply)
+print("  added latency, one request at a time, %d each: order.get directly p50 %.0f us "
+      "(p99 %.0f), getStatus through the gateway p50 %.0f us (p99 %.0f): %.0f us added at p50"
+      % (n, d50, d99, g50, g99, g50 - d50))
+PY
 for run in $(seq "$runs"); do
   echo "run $run:"
   echo "  getStatus, keep-alive, $connections connections: $(wrk_line -c"$connections" -d"$duration" "$url")"
