@@ -126,16 +126,7 @@ HttpClient::~HttpClient() {
   if (fd_ >= 0) close(fd_);
 }
 
-void HttpClient::send_raw(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      ADD_FAILURE() << "send failed";
-      return;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-}
+void HttpClient::send_raw(std::string_view bytes) { e2e::send_all(fd_, bytes); }
 
 namespace {
 

@@ -142,9 +142,9 @@ Client::~Client() {
   if (fd_ >= 0) close(fd_);
 }
 
-void Client::send_raw(std::string_view bytes) {
+void send_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
-    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n <= 0) {
       ADD_FAILURE() << "send failed";
       return;
@@ -152,6 +152,8 @@ void Client::send_raw(std::string_view bytes) {
     bytes.remove_prefix(static_cast<size_t>(n));
   }
 }
+
+void Client::send_raw(std::string_view bytes) { send_all(fd_, bytes); }
 
 ssize_t Client::send_some(std::string_view bytes) {
   ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

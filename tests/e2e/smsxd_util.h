@@ -54,6 +54,8 @@ class SmsxdProcess {
 // A blocking TCP connection to 127.0.0.1:port with send/receive timeouts and TCP_NODELAY;
 // the socket, or -1 when nothing listens there.
 int connect_loopback(uint16_t port, std::chrono::milliseconds timeout);
+// Sends all of `bytes` on socket `fd`; the test fails (ADD_FAILURE) if the socket breaks.
+void send_all(int fd, std::string_view bytes);
 
 class Client {
  public:
