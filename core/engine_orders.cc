@@ -6,7 +6,10 @@
 
 namespace smsx {
 void Engine::place(const Command& c, Reply& r) {
-  if (!valid_name(c.service) || !valid_name(c.country)) {
+  // Checked and packed once: the keys are what the symbol tables look up.
+  const std::optional<NameKey> service_key = name_key(c.service);
+  const std::optional<NameKey> country_key = name_key(c.country);
+  if (!service_key || !country_key) {
     return fail(r, Error::kBadRequest, "service and country must be names of [a-z0-9_-]");
   }
   if ((!c.pool.empty() && !valid_name(c.pool)) ||
@@ -17,8 +20,8 @@ void Engine::place(const Command& c, Reply& r) {
     return fail(r, Error::kBadRequest, "max_price must be >= 0");
   }
   const NameTables& names = inventory_.names();
-  Symbol service = names.services.find(c.service);
-  Symbol country = names.countries.find(c.country);
+  Symbol service = names.services.find(*service_key);
+  Symbol country = names.countries.find(*country_key);
   Symbol pool = kNoSymbol;
   if (!c.pool.empty()) {
     pool = names.pools.find(c.pool);

@@ -63,10 +63,7 @@ std::optional<Symbol> SymbolTable::intern(std::string_view name) {
 }
 
 Symbol SymbolTable::find(std::string_view name) const {
-  if (const std::optional<NameKey> key = name_key(name)) {
-    auto it = by_key_.find(*key);
-    return it == by_key_.end() ? kNoSymbol : it->second;
-  }
+  if (const std::optional<NameKey> key = name_key(name)) return find(*key);
   auto it = by_text_.find(absl::string_view(name.data(), name.size()));
   return it == by_text_.end() ? kNoSymbol : it->second;
 }

@@ -45,6 +45,11 @@ class SymbolTable {
   std::optional<Symbol> intern(std::string_view name);
   // The symbol of `name` if known, else kNoSymbol.
   Symbol find(std::string_view name) const;
+  // The same for a valid name already packed (the caller checked it with name_key()).
+  Symbol find(const NameKey& key) const {
+    auto it = by_key_.find(key);
+    return it == by_key_.end() ? kNoSymbol : it->second;
+  }
   const std::string& name(Symbol s) const { return names_[s]; }
   size_t size() const { return names_.size() - 1; }
 
