@@ -15,8 +15,9 @@
 # With two or more CPUs, smsxd and the gateway run on CPU 0 and wrk on CPU 1 (taskset).
 # Usage: bench/activate/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
 # smsx-activate built). Environment: DURATION (10s), CONNECTIONS (32), PIPELINE (16),
-# RUNS (1), NUMBERS, NUMBER_DURATION, DURABILITY (none | fsync). Needs wrk, python3 and curl. It fails when any answer
-# was not the expected one (STATUS_WAIT_CODE, ACCESS_NUMBER).
+# RUNS (1), NUMBERS, NUMBER_DURATION, DURABILITY (none | fsync), LATENCY_REQUESTS (20000).
+# Needs wrk, python3 and curl. It fails when any answer was not the expected one
+# (STATUS_WAIT_CODE, ACCESS_NUMBER).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/rel}
