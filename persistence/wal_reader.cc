@@ -1,6 +1,7 @@
 #include "persistence/wal_reader.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "core/assert.h"
 #include "persistence/coding.h"
@@ -234,6 +235,31 @@ bool WalReader::fail(Status status) {
 
 std::string WalReader::where(uint64_t offset) const {
   return segments_[index_].path + " at offset " + std::to_string(offset);
+}
+
+Status read_record_crc(Env& env, const std::string& dir, uint64_t lsn,
+                       std::optional<uint32_t>* crc) {
+  crc->reset();
+  std::vector<NamedFile> segments;
+  PERSIST_RETURN_IF_ERROR(list_segments(env, dir, &segments));
+  if (segments.empty() || lsn < segments.front().lsn) return Status();
+  WalReaderOptions options;
+  options.truncate_torn_tail = false;
+  WalReader reader(
+      env, dir, [](uint8_t) { return true; }, options);
+  // From the start of the segment that would hold it, so that a log ending before `lsn` is
+  // an answer (not held), not an error.
+  const auto holder = std::prev(
+      std::upper_bound(segments.begin(), segments.end(), lsn,
+                       [](uint64_t l, const NamedFile& segment) { return l < segment.lsn; }));
+  PERSIST_RETURN_IF_ERROR(reader.seek(holder->lsn));
+  WalRecord record;
+  while (reader.next(&record)) {
+    if (record.lsn < lsn) continue;
+    *crc = record_crc(record.lsn, record.type, record.payload);
+    return Status();
+  }
+  return reader.status();
 }
 
 }  // namespace smsx::persistence

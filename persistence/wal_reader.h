@@ -107,4 +107,10 @@ class WalReader {
   std::optional<TornTail> torn_tail_;
 };
 
+// The CRC field (record_crc()) of the record with LSN `lsn` in the log in `dir`, read
+// without changing any file (a torn tail is left alone). *crc stays empty when no segment
+// holds that record; an error only when the log cannot be read up to it.
+Status read_record_crc(Env& env, const std::string& dir, uint64_t lsn,
+                       std::optional<uint32_t>* crc);
+
 }  // namespace smsx::persistence

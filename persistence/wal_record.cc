@@ -28,21 +28,38 @@ SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_l
   return SegmentHeaderCheck::kOk;
 }
 
-void append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
-                   std::span<const uint8_t> payload) {
+namespace {
+
+// Fills the record header for (lsn, type, payload), CRC included; returns the CRC field.
+uint32_t encode_record_header(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload,
+                              uint8_t (&header)[kRecordHeaderBytes]) {
   SMSX_ASSERT(lsn > 0);
   SMSX_ASSERT(type != kRecordTypeReserved);
   SMSX_ASSERT(payload.size() <= kRecordPayloadBytesMax);
-  uint8_t header[kRecordHeaderBytes];
   encode_u32(header + kRecordLengthOffset, static_cast<uint32_t>(payload.size()));
   encode_u64(header + kRecordLsnOffset, lsn);
   header[kRecordTypeOffset] = type;
   uint32_t crc = crc32c::value(header + kRecordCrcCoverageOffset,
                                kRecordHeaderBytes - kRecordCrcCoverageOffset);
-  crc = crc32c::extend(crc, payload.data(), payload.size());
-  encode_u32(header + kRecordCrcOffset, crc32c::mask(crc));
+  crc = crc32c::mask(crc32c::extend(crc, payload.data(), payload.size()));
+  encode_u32(header + kRecordCrcOffset, crc);
+  return crc;
+}
+
+}  // namespace
+
+uint32_t append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
+                       std::span<const uint8_t> payload) {
+  uint8_t header[kRecordHeaderBytes];
+  const uint32_t crc = encode_record_header(lsn, type, payload, header);
   out->insert(out->end(), header, header + kRecordHeaderBytes);
   out->insert(out->end(), payload.begin(), payload.end());
+  return crc;
+}
+
+uint32_t record_crc(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload) {
+  uint8_t header[kRecordHeaderBytes];
+  return encode_record_header(lsn, type, payload, header);
 }
 
 RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_t* record_bytes) {

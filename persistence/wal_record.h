@@ -17,9 +17,14 @@ enum class SegmentHeaderCheck : uint8_t { kOk, kIncomplete, kBadMagic, kBadVersi
 // Verifies a complete segment header and reads its first LSN.
 SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn);
 
-// Appends one encoded record (header + payload) to `out`.
-void append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
-                   std::span<const uint8_t> payload);
+// Appends one encoded record (header + payload) to `out`; returns its CRC field.
+uint32_t append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
+                       std::span<const uint8_t> payload);
+
+// The CRC field of the record (lsn, type, payload) as append_record() writes it. Two logs
+// whose records at one LSN have the same CRC hold, for every practical purpose, the same
+// record there (replication compares a standby's last record with the primary's so).
+uint32_t record_crc(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload);
 
 // One record as read back. `payload` points into the reader's buffer.
 struct WalRecord {

@@ -60,7 +60,7 @@ Status WalWriter::append(uint8_t type, std::span<const uint8_t> payload, uint64_
   const uint64_t assigned = next_lsn_++;
   if (pending_.empty()) pending_.first_lsn = assigned;
   pending_.last_lsn = assigned;
-  append_record(&pending_.bytes, assigned, type, payload);
+  last_appended_crc_ = append_record(&pending_.bytes, assigned, type, payload);
   if (lsn != nullptr) *lsn = assigned;
   return Status();
 }

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -84,6 +85,8 @@ class WalWriter {
   void recycle_batch(WalBatch&& batch);
 
   uint64_t next_lsn() const { return next_lsn_; }
+  // The CRC field of the last record appended by this writer (empty before the first).
+  std::optional<uint32_t> last_appended_crc() const { return last_appended_crc_; }
   // Every record with LSN <= durable_lsn() is on disk and synced (or, with kNone, written).
   uint64_t durable_lsn() const { return durable_lsn_.load(std::memory_order_acquire); }
   size_t pending_bytes() const { return pending_.bytes.size(); }
@@ -107,6 +110,7 @@ class WalWriter {
   WalBatch pending_;
   std::vector<WalBatch> spare_;  // recycled buffers; at most a few
   uint64_t next_lsn_;
+  std::optional<uint32_t> last_appended_crc_;
 
   // I/O-side state.
   std::unique_ptr<WritableFile> file_;

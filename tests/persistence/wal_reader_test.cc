@@ -373,4 +373,71 @@ TEST_F(WalReaderTest, FailedTruncationIsAnError) {
 }
 
 }  // namespace
+
+// ---- read_record_crc (replication compares a standby's last record with the primary's) ----
+
+namespace {
+
+uint32_t crc_field_at(const std::vector<uint8_t>& image, uint64_t offset) {
+  return decode_u32(image.data() + offset + kRecordCrcOffset);
+}
+
+}  // namespace
+
+TEST(RecordCrcTest, IsTheCrcFieldAppendRecordWritesAndDependsOnEveryPart) {
+  const Record r = test_record(7, kPayloadBytes);
+  std::vector<uint8_t> out;
+  EXPECT_EQ(append_record(&out, r.lsn, r.type, r.payload), record_crc(r.lsn, r.type, r.payload));
+  EXPECT_EQ(crc_field_at(out, 0), record_crc(r.lsn, r.type, r.payload));
+  std::vector<uint8_t> other_payload = r.payload;
+  other_payload.back() ^= 1;
+  EXPECT_NE(record_crc(r.lsn, r.type, other_payload), record_crc(r.lsn, r.type, r.payload));
+  EXPECT_NE(record_crc(r.lsn + 1, r.type, r.payload), record_crc(r.lsn, r.type, r.payload));
+  EXPECT_NE(record_crc(r.lsn, r.type + 1, r.payload), record_crc(r.lsn, r.type, r.payload));
+}
+
+TEST_F(WalReaderTest, ReadRecordCrcFindsEachRecordAndLeavesATornTailInPlace) {
+  const std::vector<uint8_t> first = segment_image(1, records(1, 3));
+  std::vector<uint8_t> second = segment_image(4, records(4, 3));
+  second.resize(second.size() - 5);  // the last record (LSN 6) is torn
+  put(1, first);
+  put(4, second);
+  for (uint64_t lsn = 1; lsn <= 5; ++lsn) {
+    SCOPED_TRACE("LSN " + std::to_string(lsn));
+    std::optional<uint32_t> crc;
+    ASSERT_TRUE(read_record_crc(env_, kWalDir, lsn, &crc).ok());
+    const std::vector<uint8_t>& image = lsn < 4 ? first : second;
+    ASSERT_TRUE(crc.has_value());
+    EXPECT_EQ(*crc, crc_field_at(image, offset_of(lsn < 4 ? lsn - 1 : lsn - 4)));
+  }
+  std::optional<uint32_t> crc = 1;
+  ASSERT_TRUE(read_record_crc(env_, kWalDir, 6, &crc).ok());  // torn: not in the log
+  EXPECT_FALSE(crc.has_value());
+  EXPECT_EQ(size_of(4), second.size());  // and not cut off: the reader only looks
+}
+
+TEST_F(WalReaderTest, ReadRecordCrcOfARecordNoSegmentHoldsIsEmpty) {
+  ASSERT_TRUE(env_.create_dir(kWalDir).ok());
+  std::optional<uint32_t> crc = 1;
+  ASSERT_TRUE(read_record_crc(env_, kWalDir, 1, &crc).ok());  // no segment at all
+  EXPECT_FALSE(crc.has_value());
+  put_records(4, records(4, 2));  // LSNs 1-3 were pruned
+  crc = 1;
+  ASSERT_TRUE(read_record_crc(env_, kWalDir, 3, &crc).ok());
+  EXPECT_FALSE(crc.has_value());
+  crc = 1;
+  ASSERT_TRUE(read_record_crc(env_, kWalDir, 9, &crc).ok());  // beyond the end
+  EXPECT_FALSE(crc.has_value());
+}
+
+TEST_F(WalReaderTest, ReadRecordCrcReportsDamageBeforeTheRecord) {
+  std::vector<uint8_t> image = segment_image(1, records(1, 3));
+  image[offset_of(0) + kRecordHeaderBytes] ^= 1;  // LSN 1's payload, with records after it
+  put(1, image);
+  std::optional<uint32_t> crc;
+  const Status st = read_record_crc(env_, kWalDir, 2, &crc);
+  EXPECT_FALSE(st.ok());
+  EXPECT_FALSE(crc.has_value());
+}
+
 }  // namespace smsx::persistence::testing
