@@ -95,10 +95,12 @@ void ReplicationClient::on_connected(int status) {
   phase_ = Phase::kHelloReply;
   consumed_ = filled_ = 0;
   uint64_t from = handler_.replication_next_lsn();
+  std::optional<uint32_t> last_crc = handler_.replication_last_record_crc();
   std::string hello = R"({"id":"replication-hello","op":"hello","token":")" + config_.token +
                       "\"}\n" + R"({"id":"replication-start","op":"replicate","from_lsn":)" +
                       std::to_string(from) +
                       ",\"epoch\":" + std::to_string(handler_.replication_epoch()) +
+                      (last_crc ? ",\"last_record_crc\":" + std::to_string(*last_crc) : "") +
                       ",\"listen\":\"" + own_listen_ + "\"}\n";
   send(std::move(hello));
   uv_read_start(

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ class ReplicationClient {
     // Where to start: the next LSN this node needs, and its epoch.
     virtual uint64_t replication_next_lsn() = 0;
     virtual uint64_t replication_epoch() = 0;
+    // The CRC field of this node's record at replication_next_lsn() - 1, when its log still
+    // holds that record: the primary checks that both logs agree there.
+    virtual std::optional<uint32_t> replication_last_record_crc() = 0;
     // The primary accepted: its epoch and its last durable LSN when it answered.
     virtual void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) = 0;
     // A snapshot at `lsn` is now at `path` (renamed into place): replace the whole state

@@ -47,6 +47,7 @@ enum class Key : std::uint8_t {
   kFromLsn,
   kEpoch,
   kListen,
+  kLastRecordCrc,
   kCount,
 };
 constexpr std::size_t kKeyCount = static_cast<std::size_t>(Key::kCount);
@@ -94,6 +95,8 @@ constexpr KeyInfo kKeys[] = {
     {"from_lsn", Kind::kUnsigned, "field 'from_lsn': expected an LSN of at least 1"},
     {"epoch", Kind::kUnsigned, "field 'epoch': expected an unsigned 64-bit integer"},
     {"listen", Kind::kString, "field 'listen': expected host:port of at most 128 bytes"},
+    {"last_record_crc", Kind::kInteger,
+     "field 'last_record_crc': expected an integer from 0 to 4294967295"},
 };
 static_assert(sizeof(kKeys) / sizeof(kKeys[0]) == kKeyCount);
 
@@ -158,6 +161,9 @@ constexpr std::optional<Key> key_of(std::string_view name) {
       break;
     case 12:
       if (name == "from_address") return Key::kFromAddress;
+      break;
+    case 15:
+      if (name == "last_record_crc") return Key::kLastRecordCrc;
       break;
     default:
       break;
@@ -678,6 +684,10 @@ bool RequestParser::decode(ParsedRequest* out, ParseError* error) {
         return false;
       }
       if (out->from_lsn == 0) return f.refuse(Key::kFromLsn);
+      bool got = false;
+      std::int64_t crc = 0;
+      if (!f.integer(Key::kLastRecordCrc, false, 0, UINT32_MAX, &got, &crc)) return false;
+      if (got) out->last_record_crc = static_cast<std::uint32_t>(crc);
       return true;
     }
     default:

@@ -56,10 +56,12 @@ struct ParsedRequest {
   Command command;         // engine ops: command.op and the op's fields; else default
   std::string_view token;  // hello
   EventSet events = 0;     // subscribe: the kinds listed (an empty list gives 0)
-  // replicate: the standby's next LSN, its epoch and its own gateway address (may be empty)
+  // replicate: the standby's next LSN, its epoch, its own gateway address (may be empty)
+  // and the CRC field of its record at from_lsn - 1 (when it has that record in its log)
   std::uint64_t from_lsn = 0;
   std::uint64_t epoch = 0;
   std::string_view listen;
+  std::optional<std::uint32_t> last_record_crc;
 };
 
 // Why a line was refused: kBadRequest or kUnknownOp, a message for people that names the

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,7 @@ class Server : private ReplicationClient::Handler {
   void handle_engine_op(Connection* c, ParsedRequest& req);
   void handle_snapshot(Connection* c, std::string_view id);
   void handle_replicate(Connection* c, const ParsedRequest& req);
+  std::string standby_log_mismatch(uint64_t lsn, std::optional<uint32_t> standby_crc);
   void handle_promote(Connection* c, std::string_view id);
   void handle_replica_ack(Connection* c, std::string_view line);
   void write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,
@@ -121,6 +123,7 @@ class Server : private ReplicationClient::Handler {
   // ReplicationClient::Handler (standby).
   uint64_t replication_next_lsn() override;
   uint64_t replication_epoch() override;
+  std::optional<uint32_t> replication_last_record_crc() override;
   void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) override;
   std::string on_snapshot(const std::string& path, uint64_t lsn) override;
   std::string on_record(const persistence::WalRecord& record) override;

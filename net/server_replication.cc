@@ -12,6 +12,7 @@
 #include "persistence/command_codec.h"
 #include "persistence/file_names.h"
 #include "persistence/recovery.h"
+#include "persistence/wal_reader.h"
 
 namespace smsx::net {
 namespace {
@@ -102,6 +103,17 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
   // is no longer in the log, or that is ahead of it.
   bool need_snapshot = req.from_lsn < first_available || req.from_lsn > next ||
                        (req.epoch < node_.epoch && !(req.from_lsn == 1 && first_available == 1));
+  // So does a standby whose last record is not this log's record at that LSN: records go to
+  // standbys before they are durable here, so a primary that stopped with some of them not
+  // yet durable may since have written other records under the same LSNs.
+  if (!need_snapshot && req.from_lsn > 1) {
+    std::string mismatch = standby_log_mismatch(req.from_lsn - 1, req.last_record_crc);
+    if (!mismatch.empty()) {
+      need_snapshot = true;
+      log_warn("standby on connection %llu (%s) starts over from a snapshot: %s",
+               static_cast<unsigned long long>(c->id), c->peer.c_str(), mismatch.c_str());
+    }
+  }
   uint64_t from = req.from_lsn;
   std::string snapshot_path;
   uint64_t snapshot_bytes = 0;
@@ -150,6 +162,20 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
            static_cast<unsigned long long>(c->id), static_cast<unsigned long long>(req.epoch),
            static_cast<unsigned long long>(from),
            snapshot_path.empty() ? "" : (", after the snapshot " + snapshot_path).c_str());
+}
+
+// "" when this log's record at `lsn` has the CRC the standby reported for its own; else why
+// the two logs cannot be shown to agree there.
+std::string Server::standby_log_mismatch(uint64_t lsn, std::optional<uint32_t> standby_crc) {
+  const std::string at = "LSN " + std::to_string(lsn);
+  if (!standby_crc) return "it did not say which record it holds at " + at;
+  if (lsn > wal_->durable_lsn()) commit_all_now();  // to read it from the segment files
+  std::optional<uint32_t> ours;
+  persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, lsn, &ours);
+  if (!st.ok()) return "cannot read this log at " + at + ": " + st.to_string();
+  if (!ours) return "this log no longer holds " + at + " to compare with";
+  if (*ours != *standby_crc) return "its record at " + at + " is not this log's";
+  return "";
 }
 
 void Server::handle_replica_ack(Connection* c, std::string_view line) {
@@ -262,6 +288,21 @@ void Server::on_peer_checked(const PeerCheck::Result& result) {
 uint64_t Server::replication_next_lsn() { return wal_->next_lsn(); }
 
 uint64_t Server::replication_epoch() { return node_.epoch; }
+
+std::optional<uint32_t> Server::replication_last_record_crc() {
+  const uint64_t last = wal_->next_lsn() - 1;
+  if (last == 0) return std::nullopt;
+  if (std::optional<uint32_t> crc = wal_->last_appended_crc()) return crc;
+  // Nothing appended since start-up: the record is in the files, unless only a snapshot
+  // covers it (then the primary sends a snapshot).
+  std::optional<uint32_t> crc;
+  persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, last, &crc);
+  if (!st.ok()) {
+    log_warn("replication: cannot read this node's record at LSN %llu: %s",
+             static_cast<unsigned long long>(last), st.to_string().c_str());
+  }
+  return crc;
+}
 
 void Server::on_stream_started(uint64_t primary_epoch, uint64_t) {
   if (primary_epoch > node_.epoch) {

@@ -337,6 +337,35 @@ TEST(Replication, AStandbyBehindThePrunedLogGetsASnapshotOverItsOwnState) {
   EXPECT_TRUE(load_reaches_standby(primary, standby, 1, 100, 4));
 }
 
+// A standby gets each batch before the primary has it durable, so a primary that died with
+// a batch not yet durable can come back and write other records under those LSNs. A
+// standby whose last record is not the primary's starts over from a snapshot. Built here
+// from a node that wrote a shorter history of its own, at the same epoch, and then follows.
+TEST(Replication, AStandbyWhoseLastRecordIsNotThePrimarysGetsASnapshot) {
+  SmsxdProcess primary;
+  ASSERT_NO_FATAL_FAILURE(primary.start());
+  ASSERT_TRUE(run_load(primary, 2, 300, 4));
+  SmsxdProcess other;  // its own data folder and history
+  ASSERT_NO_FATAL_FAILURE(other.start());
+  ASSERT_TRUE(run_load(other, 1, 50, 5));
+  const DigestAt own = digest_of(other.port());
+  // The same epoch: only the records tell the two histories apart.
+  EXPECT_EQ(int_field(hello_of(other.port()), "epoch"),
+            int_field(hello_of(primary.port()), "epoch"));
+  ASSERT_EQ(other.stop_term(), 0) << other.log();
+  ASSERT_GT(own.lsn, 1);
+  ASSERT_LT(own.lsn, digest_of(primary.port()).lsn);  // the primary has other records there
+
+  SmsxdProcess follower(standby_toml(primary.port()), other.data_dir());
+  ASSERT_NO_FATAL_FAILURE(follower.start());
+  EXPECT_TRUE(same_digest_at_same_lsn(primary, follower));
+  EXPECT_NE(
+      primary.log().find("its record at LSN " + std::to_string(own.lsn) + " is not this log's"),
+      std::string::npos)
+      << log_tail(primary);
+  EXPECT_TRUE(load_reaches_standby(primary, follower, 1, 100, 6));
+}
+
 TEST(Replication, AStandbyTakesItsOwnSnapshotsAndRecoversFromThem) {
   Pair pair({.standby_tail = "[snapshot]\nevery_records = 200\n"});
   ASSERT_NO_FATAL_FAILURE(pair.start());

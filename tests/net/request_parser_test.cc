@@ -390,7 +390,19 @@ TEST_F(RequestParserTest, Replicate) {
   EXPECT_EQ(r.from_lsn, 42u);
   EXPECT_EQ(r.epoch, 3u);
   EXPECT_EQ(r.listen, "127.0.0.1:7710");
+  EXPECT_FALSE(r.last_record_crc.has_value());
   EXPECT_EQ(ok(R"({"op":"replicate","from_lsn":1,"epoch":1})").listen, "");
+  EXPECT_EQ(ok(R"({"op":"replicate","from_lsn":9,"epoch":1,"last_record_crc":4294967295})")
+                .last_record_crc,
+            std::optional<uint32_t>(4294967295u));
+  EXPECT_EQ(ok(R"({"op":"replicate","from_lsn":9,"epoch":1,"last_record_crc":0})").last_record_crc,
+            std::optional<uint32_t>(0));
+  refused_with(R"({"op":"replicate","from_lsn":9,"epoch":1,"last_record_crc":4294967296})",
+               "field 'last_record_crc'");
+  refused_with(R"({"op":"replicate","from_lsn":9,"epoch":1,"last_record_crc":-1})",
+               "field 'last_record_crc'");
+  refused_with(R"({"op":"replicate","from_lsn":9,"epoch":1,"last_record_crc":"1"})",
+               "field 'last_record_crc'");
   refused_with(R"({"op":"replicate","from_lsn":0,"epoch":1})", "field 'from_lsn'");
   refused_with(R"({"op":"replicate","epoch":1})", "missing field 'from_lsn'");
   refused_with(R"({"op":"replicate","from_lsn":1})", "missing field 'epoch'");
