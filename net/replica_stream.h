@@ -7,9 +7,13 @@
 // every record's CRC and LSN as recovery would. The standby answers with lines
 // "ack <LSN>\n": every record up to that LSN is durable in its own WAL.
 //
-// Only durable records are sent (the server pumps after each commit). A standby that is
-// behind is fed from the segment files, a bounded amount per loop iteration and only while
-// its socket keeps up; once it has everything it gets each committed batch as it is.
+// A standby that is behind is fed from the segment files (durable records only), a bounded
+// amount per loop iteration and only while its socket keeps up; once it has everything it
+// gets each batch as it is, when the server hands the batch to its commit thread, before it
+// is durable on the primary: the standby's fdatasync then runs alongside the primary's. A
+// primary that stops before its batch is durable may therefore have sent records it no
+// longer has; the server compares a standby's last record with its own when the standby
+// connects, and sends a snapshot if they differ.
 // Loop thread only.
 #pragma once
 
@@ -42,8 +46,8 @@ class ReplicaStream {
   ReplicaStream(const ReplicaStream&) = delete;
   ReplicaStream& operator=(const ReplicaStream&) = delete;
 
-  // Sends what is due: the rest of the snapshot, records from the segment files, or the
-  // batch just committed (`batch`, may be null or empty). Every record up to durable_lsn is
+  // Sends what is due: the rest of the snapshot, records from the segment files, or
+  // `batch` (may be null or empty) when it is the next one. Every record up to durable_lsn is
   // on disk. Returns "" or why the stream must end (the standby reconnects and asks again).
   std::string pump(const persistence::WalBatch* batch, uint64_t durable_lsn);
 

@@ -471,10 +471,35 @@ void Server::mark_dirty(Connection* c) {
 
 // Group commit: this iteration's records go to the commit thread as one batch (one write,
 // one fdatasync) while the loop goes on; at most one batch is in flight, so the records
-// that arrive meanwhile form the next one.
+// that arrive meanwhile form the next one. Standbys that are up to date get the batch now,
+// so that their fdatasync runs while ours does (nothing is answered before both the batch
+// is durable here and, in sync mode, a standby has it; a standby's log is checked against
+// this one when it connects, handle_replicate()).
+//
+// A standby writes and syncs on its loop thread instead: it has no clients' writes to go
+// on with meanwhile, and each hand-off to the commit thread and back was a wake-up that
+// delayed its acknowledgement.
 void Server::submit_commit() {
-  if (commit_->busy() || wal_->pending_bytes() == 0) return;
-  commit_->submit(wal_, wal_->take_batch());
+  if (wal_->pending_bytes() == 0) return;
+  if (replication_ != nullptr) {
+    commit_all_now();
+    return;
+  }
+  if (commit_->busy()) return;
+  persistence::WalBatch batch = wal_->take_batch();
+  pump_replicas(&batch);
+  commit_->submit(wal_, std::move(batch));
+}
+
+// Feeds each standby whose `replicate` reply is out: `batch` when it is next in its stream
+// (null: none), else what it still needs from the segment files up to completed_lsn_.
+void Server::pump_replicas(const persistence::WalBatch* batch) {
+  std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
+  for (Connection* c : replicas) {
+    if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
+    std::string error = c->replica->pump(batch, completed_lsn_);
+    if (!error.empty()) close_connection(c, error.c_str());
+  }
 }
 
 void Server::on_commit_done() {
@@ -509,16 +534,16 @@ void Server::complete_commit(CommitThread::Done done) {
     completed_lsn_ = done.batch.last_lsn;
   }
   metrics_->lsn->set(static_cast<double>(completed_lsn_));
-  if (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync) {
-    unacked_batches_.emplace_back(done.batch.last_lsn, mono_ns());
-    if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
+  if (!done.batch.empty() &&
+      (!replicas_.empty() || standby_seen_ || config_.replication.mode == ReplicationMode::kSync)) {
+    if (standby_acked_lsn_ >= done.batch.last_lsn) {
+      metrics_->replication_ack->observe(0);  // the standby had it durable first
+    } else {
+      unacked_batches_.emplace_back(done.batch.last_lsn, mono_ns());
+      if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
+    }
   }
-  std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
-  for (Connection* c : replicas) {
-    if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
-    std::string error = c->replica->pump(&done.batch, completed_lsn_);
-    if (!error.empty()) close_connection(c, error.c_str());
-  }
+  pump_replicas(&done.batch);  // standbys that were not ready when it was submitted
   wal_->recycle_batch(std::move(done.batch));
   if (replication_) replication_->ack(wal_->durable_lsn());
   mark_holding_dirty();
@@ -550,12 +575,7 @@ void Server::before_poll() {
   }
   // Standbys get the log only after their own replies (the `replicate` answer) were handed
   // to uv_write: held output (waiting for durability) would otherwise come after records.
-  std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
-  for (Connection* c : replicas) {
-    if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
-    std::string error = c->replica->pump(nullptr, completed_lsn_);
-    if (!error.empty()) close_connection(c, error.c_str());
-  }
+  pump_replicas(nullptr);
   if (!stopping_) schedule_tick();
   finish_shutdown_if_idle();
 }

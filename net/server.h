@@ -104,6 +104,7 @@ class Server : private ReplicationClient::Handler {
   void handle_snapshot(Connection* c, std::string_view id);
   void handle_replicate(Connection* c, const ParsedRequest& req);
   std::string standby_log_mismatch(uint64_t lsn, std::optional<uint32_t> standby_crc);
+  void pump_replicas(const persistence::WalBatch* batch);
   void handle_promote(Connection* c, std::string_view id);
   void handle_replica_ack(Connection* c, std::string_view line);
   void write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,

@@ -49,10 +49,11 @@ struct Server::Metrics {
                         "Age of the oldest record the standby has not acknowledged.");
     epoch = &registry.gauge("smsx_epoch", "This node's replication epoch.");
     standbys = &registry.gauge("smsx_standbys", "Standbys streaming from this node.");
-    replication_ack =
-        &registry.histogram("smsx_replication_ack_seconds",
-                            "From a batch's local commit to the standby's acknowledgement of it.",
-                            kLatencyBucketsSeconds);
+    replication_ack = &registry.histogram(
+        "smsx_replication_ack_seconds",
+        "From a batch being durable here to the standby's acknowledgement of it "
+        "(0 when the standby had it durable first).",
+        kLatencyBucketsSeconds);
     constexpr std::string_view kSentHelp =
         "Records sent to standbys: committed batches passed on as they are (live) or read back "
         "from the log files (a standby catching up).";
