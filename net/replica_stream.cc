@@ -73,6 +73,21 @@ std::string ReplicaStream::pump(const persistence::WalBatch* batch, uint64_t dur
     std::string error = pump_snapshot();
     if (!error.empty() || snapshot_fd_ >= 0) return error;
   }
+  std::string error = pump_records(batch, durable_lsn);
+  if (!error.empty()) return error;
+  const uint64_t durable_sent = std::min(durable_lsn, next_lsn_ - 1);
+  if (durable_sent > told_durable_lsn_) {
+    std::vector<uint8_t> mark;
+    persistence::append_record(&mark, durable_sent, kPrimaryDurableType, {});
+    if (!write(std::string(reinterpret_cast<const char*>(mark.data()), mark.size()))) {
+      return "write failed";
+    }
+    told_durable_lsn_ = durable_sent;
+  }
+  return "";
+}
+
+std::string ReplicaStream::pump_records(const persistence::WalBatch* batch, uint64_t durable_lsn) {
   if (reader_ == nullptr && batch != nullptr && !batch->empty() && batch->first_lsn == next_lsn_) {
     if (queued_bytes() > kLiveQueuedBytesMax) return "the standby does not keep up";
     if (!write(

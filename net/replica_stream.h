@@ -30,11 +30,16 @@
 
 namespace smsx::net {
 
+// In the stream only, never in a log: a record of this type, with no payload, says that
+// every record up to its LSN is durable on the primary. A standby applies (and shows its
+// clients) only records the primary has said so of; it writes and acknowledges them earlier.
+inline constexpr uint8_t kPrimaryDurableType = 0xFF;
+
 class ReplicaStream {
  public:
   // `tcp`: the standby's connection (outlives this object). The stream starts with the
   // snapshot at `snapshot_path` (`snapshot_bytes` long; none when the path is empty), then
-  // the records from `from_lsn`. Records sent are counted in `sent_live` (committed batches
+  // the records from `from_lsn`. Records sent are counted in `sent_live` (the server's batches
   // passed on as they are) and `sent_from_log` (read back from the segment files).
   struct Counters {
     Counter* sent_live;
@@ -47,8 +52,10 @@ class ReplicaStream {
   ReplicaStream& operator=(const ReplicaStream&) = delete;
 
   // Sends what is due: the rest of the snapshot, records from the segment files, or
-  // `batch` (may be null or empty) when it is the next one. Every record up to durable_lsn is
-  // on disk. Returns "" or why the stream must end (the standby reconnects and asks again).
+  // `batch` (may be null or empty) when it is the next one; then, if the standby holds
+  // records it has not been told are durable here and some now are, a kPrimaryDurableType
+  // mark. Every record up to durable_lsn is on disk. Returns "" or why the stream must end (the
+  // standby reconnects and asks again).
   std::string pump(const persistence::WalBatch* batch, uint64_t durable_lsn);
 
   // An "ack <LSN>" line from the standby; false if it is not one, or acknowledges an LSN
@@ -64,6 +71,7 @@ class ReplicaStream {
   bool write(std::string bytes);
   std::string pump_snapshot();
   std::string pump_from_files(uint64_t durable_lsn);
+  std::string pump_records(const persistence::WalBatch* batch, uint64_t durable_lsn);
   size_t queued_bytes() const;
 
   uv_stream_t* tcp_;
@@ -71,6 +79,7 @@ class ReplicaStream {
   std::string wal_dir_;
   uint64_t next_lsn_;
   uint64_t acked_lsn_;
+  uint64_t told_durable_lsn_ = 0;  // the LSN of the last kPrimaryDurableType mark sent
   int snapshot_fd_ = -1;
   uint64_t snapshot_left_ = 0;
   std::unique_ptr<persistence::WalReader> reader_;  // while catching up from files

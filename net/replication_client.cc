@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "net/log.h"
+#include "net/replica_stream.h"
 #include "persistence/file_names.h"
 #include "persistence/wal_format.h"
 
@@ -269,7 +270,8 @@ bool ReplicationClient::consume_records() {
            persistence::record_check_name(check));
       return false;
     }
-    std::string error = handler_.on_record(record);
+    std::string error = record.type == kPrimaryDurableType ? handler_.on_primary_durable(record.lsn)
+                                                           : handler_.on_record(record);
     if (!error.empty()) {
       fail(error);
       return false;

@@ -39,8 +39,11 @@ class ReplicationClient {
     // A snapshot at `lsn` is now at `path` (renamed into place): replace the whole state
     // with it. "" or why not (the client then disconnects and tries again later).
     virtual std::string on_snapshot(const std::string& path, uint64_t lsn) = 0;
-    // The next record. "" or why it cannot be applied (the client disconnects).
+    // The next record. "" or why it cannot be taken (the client disconnects).
     virtual std::string on_record(const persistence::WalRecord& record) = 0;
+    // Every record up to `lsn` is durable on the primary (docs/protocol.md "replicate"). ""
+    // or why this node cannot go on (the client disconnects).
+    virtual std::string on_primary_durable(uint64_t lsn) = 0;
   };
 
   ReplicationClient(uv_loop_t* loop, const ReplicationConfig& config, std::string own_listen,

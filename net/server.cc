@@ -378,7 +378,7 @@ void Server::handle_line(Connection* c, std::string_view line) {
       return;
     case OpKind::kDigest:
       // Every record applied so far is in the state, committed or about to be.
-      write_digest_reply(&c->pending, req.id, wal_->next_lsn() - 1, engine_->digest());
+      write_digest_reply(&c->pending, req.id, applied_lsn(), engine_->digest());
       metrics_->request(req.op, smsx::Error::kNone).inc();
       return;
     case OpKind::kPromote:
@@ -456,7 +456,7 @@ void Server::publish_events() {
     for (Connection* s : subscribers_) {
       if ((s->subscriptions & bit) == 0 || s->closing) continue;
       write_event(&s->pending, e);
-      s->output_lsn = wal_->next_lsn() - 1;  // the change it reports (sync mode waits for it)
+      s->output_lsn = applied_lsn();  // the change it reports (sync mode waits for it)
       mark_dirty(s);
     }
   }
@@ -588,7 +588,7 @@ void Server::flush(Connection* c) {
   const size_t in_pending = c->replies_unsent - c->replies_held;
   if (!c->pending.empty() || in_pending > 0) {
     c->held_bytes += c->pending.size();
-    c->held.push_back({wal_->next_lsn() - 1, holds_for_standby(c) ? c->output_lsn : 0,
+    c->held.push_back({applied_lsn(), holds_for_standby(c) ? c->output_lsn : 0,
                        std::move(c->pending), in_pending});
     if (!c->holding) {
       c->holding = true;
@@ -767,7 +767,7 @@ void Server::maybe_snapshot() {
 // (copy-on-write) while the parent keeps serving. The child only serializes and writes.
 void Server::start_snapshot() {
   SMSX_ASSERT(wal_->pending_bytes() == 0 && !commit_->busy());
-  uint64_t lsn = wal_->durable_lsn();
+  uint64_t lsn = applied_lsn();  // on a standby, unapplied records are replayed after it
   uint64_t t0 = mono_ns();
   const pid_t parent = ::getpid();
   pid_t pid = fork();

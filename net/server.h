@@ -5,21 +5,24 @@
 // pending output, WAL records to the writer's batch); then, in the prepare phase right
 // before the loop polls again, the whole batch goes to the commit thread (commit_thread.h),
 // which writes and fdatasyncs it once (group commit) while the loop reads and applies the
-// next requests. Each connection's output is written, one write per connection, once the
-// records it depends on (everything applied before it was written) are durable.
-// Nothing is acknowledged or shown before it is durable; if the WAL cannot be written the server
-// stops at once (exit status 3) rather than acknowledge, or even show, what is not durable:
-// a restart recovers every acknowledged change.
+// next requests (a standby writes and syncs on the loop thread instead). Each connection's output
+// is written, one write per connection, once the records it depends on (everything applied before
+// it was written) are durable. Nothing is acknowledged or shown before it is durable; if the WAL
+// cannot be written the server stops at once (exit status 3) rather than acknowledge, or even show,
+// what is not durable: a restart recovers every acknowledged change.
 //
 // Time: each command is stamped with the wall clock, never going backwards. Expiries: one
 // uv timer sleeps until the engine's next wake-up and then applies a tick; when a tick
 // stops early (expiries_per_tick_max) the next one runs on the next iteration, after the
 // requests that arrived meanwhile, so a storm never stalls the loop.
 //
-// Replication (DESIGN.md "Replication"): a primary streams its committed records to each
-// standby that sends `replicate` (ReplicaStream); in sync mode replies wait until a standby
-// has acknowledged the records they depend on. A standby (replication.primary set) follows
-// its primary (ReplicationClient): it writes and applies the primary's records, never ticks
+// Replication (DESIGN.md "Replication"): a primary streams its records to each standby that
+// sends `replicate` (ReplicaStream), each batch while its own fdatasync of it runs, then a
+// mark once it is durable; in sync mode replies wait until a standby has acknowledged the
+// records they depend on. A standby (replication.primary set) follows its primary
+// (ReplicationClient): it writes and acknowledges the primary's records at once and
+// applies them once marked durable on the primary (so that it never shows what a crashed
+// primary could lose; at promotion it applies the rest), never ticks
 // on its own, answers reads and refuses writes with READ_ONLY until `promote`. The epoch
 // and the last standby's address survive restarts (node_state.h); a primary that knows a
 // peer asks it at start-up whether a newer primary exists (peer_check.h) and refuses
@@ -128,6 +131,11 @@ class Server : private ReplicationClient::Handler {
   void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) override;
   std::string on_snapshot(const std::string& path, uint64_t lsn) override;
   std::string on_record(const persistence::WalRecord& record) override;
+  std::string on_primary_durable(uint64_t lsn) override;
+  std::string apply_confirmed();
+  // The last record in the engine's state: on a standby, records the primary has not yet
+  // said are durable on its side are in the WAL but not applied (unapplied_).
+  uint64_t applied_lsn() const;
   void apply_logged(const Command& command, Reply* reply);
   void publish_events();
   void mark_dirty(Connection* c);
@@ -172,6 +180,13 @@ class Server : private ReplicationClient::Handler {
   bool stopping_ = false;
   int snapshot_child_ = 0;  // pid of a snapshot being written, 0 if none
   uint64_t snapshot_child_lsn_ = 0;
+  // Standby: records written to the WAL (and acknowledged) but not applied until the
+  // primary says they are durable there (a kPrimaryDurableType mark), so that this node
+  // never shows its clients a record the primary could still lose. Encoded as in the log,
+  // from unapplied_offset_ on. At most about one batch of the primary's.
+  std::vector<uint8_t> unapplied_;
+  size_t unapplied_offset_ = 0;
+  uint64_t primary_durable_lsn_ = 0;
   uint64_t records_since_snapshot_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
   std::unique_ptr<CommitThread> commit_;  // the WAL's write + fdatasync

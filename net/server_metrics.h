@@ -55,7 +55,7 @@ struct Server::Metrics {
         "(0 when the standby had it durable first).",
         kLatencyBucketsSeconds);
     constexpr std::string_view kSentHelp =
-        "Records sent to standbys: committed batches passed on as they are (live) or read back "
+        "Records sent to standbys: batches passed on as they are written (live) or read back "
         "from the log files (a standby catching up).";
     replication_sent_live =
         &registry.counter("smsx_replication_records_sent_total", kSentHelp, {{"source", "live"}});

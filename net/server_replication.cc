@@ -5,14 +5,17 @@
 
 #include <algorithm>
 
+#include "core/assert.h"
 #include "net/log.h"
 #include "net/reply_writer.h"
 #include "net/server.h"
 #include "net/server_metrics.h"
+#include "persistence/coding.h"
 #include "persistence/command_codec.h"
 #include "persistence/file_names.h"
 #include "persistence/recovery.h"
 #include "persistence/wal_reader.h"
+#include "persistence/wal_record.h"
 
 namespace smsx::net {
 namespace {
@@ -167,12 +170,20 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
 // "" when this log's record at `lsn` has the CRC the standby reported for its own; else why
 // the two logs cannot be shown to agree there.
 std::string Server::standby_log_mismatch(uint64_t lsn, std::optional<uint32_t> standby_crc) {
+  // A standby applies only records this node said were durable, so its state can hold a
+  // record this node lost only when it recovered that record from its own log after a
+  // restart: then the record is in its log and it says its CRC. Without one (its state is
+  // a snapshot with no record after it) there is nothing to check.
+  if (!standby_crc) return "";
   const std::string at = "LSN " + std::to_string(lsn);
-  if (!standby_crc) return "it did not say which record it holds at " + at;
-  if (lsn > wal_->durable_lsn()) commit_all_now();  // to read it from the segment files
   std::optional<uint32_t> ours;
-  persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, lsn, &ours);
-  if (!st.ok()) return "cannot read this log at " + at + ": " + st.to_string();
+  if (lsn + 1 == wal_->next_lsn() && wal_->last_appended_crc()) {
+    ours = wal_->last_appended_crc();  // a standby that was up to date: no file to read
+  } else {
+    if (lsn > wal_->durable_lsn()) commit_all_now();  // to read it from the segment files
+    persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, lsn, &ours);
+    if (!st.ok()) return "cannot read this log at " + at + ": " + st.to_string();
+  }
   if (!ours) return "this log no longer holds " + at + " to compare with";
   if (*ours != *standby_crc) return "its record at " + at + " is not this log's";
   return "";
@@ -244,8 +255,13 @@ void Server::handle_promote(Connection* c, std::string_view id) {
     return;
   }
   node_ = promoted;
-  // Records received and not yet applied are dropped with the connection: a standby
-  // acknowledged only what it applied, and in sync mode nothing else was acknowledged.
+  // Records in the WAL that the old primary had not confirmed are this node's history now:
+  // applied before it answers anything as the primary. Bytes received and not yet taken
+  // (no whole record) are dropped with the connection; they were acknowledged to nobody.
+  primary_durable_lsn_ = UINT64_MAX;
+  if (std::string unapplied = apply_confirmed(); !unapplied.empty()) {
+    log_error("promote: %s", unapplied.c_str());
+  }
   replication_->stop([](void*) {}, nullptr);
   retired_replication_ = std::move(replication_);
   metrics_->epoch->set(static_cast<double>(node_.epoch));
@@ -294,7 +310,7 @@ std::optional<uint32_t> Server::replication_last_record_crc() {
   if (last == 0) return std::nullopt;
   if (std::optional<uint32_t> crc = wal_->last_appended_crc()) return crc;
   // Nothing appended since start-up: the record is in the files, unless only a snapshot
-  // covers it (then the primary sends a snapshot).
+  // covers it (then there is nothing to compare, see standby_log_mismatch()).
   std::optional<uint32_t> crc;
   persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, last, &crc);
   if (!st.ok()) {
@@ -312,6 +328,8 @@ void Server::on_stream_started(uint64_t primary_epoch, uint64_t) {
   }
 }
 
+// A record from the primary goes into the WAL at once (this node acknowledges it once it is
+// durable here), and into the engine once the primary says it is durable there too.
 std::string Server::on_record(const persistence::WalRecord& record) {
   if (record.lsn != wal_->next_lsn()) {
     return "expected LSN " + std::to_string(wal_->next_lsn()) + ", the primary sent " +
@@ -320,13 +338,6 @@ std::string Server::on_record(const persistence::WalRecord& record) {
   persistence::DecodedCommand decoded;
   persistence::Status st = persistence::decode_command(record, &decoded);
   if (!st.ok()) return "record from the primary: " + st.to_string();
-  events_.clear();
-  // Only `changed` is read (and the events): no number is formatted for a placement.
-  Reply reply = engine_->apply(decoded.command, &events_, Engine::ReplyUse::kChangedOnly);
-  if (!reply.changed) {
-    return "LSN " + std::to_string(record.lsn) +
-           " changes nothing here: this node's state does not match the primary's log";
-  }
   st = wal_->append(record.type, record.payload);
   if (!st.ok()) {
     log_error("WAL append failed: %s; stopping", st.to_string().c_str());
@@ -334,8 +345,49 @@ std::string Server::on_record(const persistence::WalRecord& record) {
   }
   ++records_since_snapshot_;
   bytes_since_snapshot_ += record.payload.size() + persistence::kRecordHeaderBytes;
-  publish_events();
+  persistence::append_record(&unapplied_, record.lsn, record.type, record.payload);
+  return record.lsn <= primary_durable_lsn_ ? apply_confirmed() : "";
+}
+
+std::string Server::on_primary_durable(uint64_t lsn) {
+  primary_durable_lsn_ = std::max(primary_durable_lsn_, lsn);
+  return apply_confirmed();
+}
+
+// Applies, in order, the unapplied records up to primary_durable_lsn_.
+std::string Server::apply_confirmed() {
+  while (unapplied_offset_ < unapplied_.size()) {
+    persistence::WalRecord record;
+    size_t bytes = 0;
+    const persistence::RecordCheck check = persistence::check_record(
+        std::span<const uint8_t>(unapplied_).subspan(unapplied_offset_), &record, &bytes);
+    SMSX_ASSERT(check == persistence::RecordCheck::kIntact);  // written by on_record()
+    if (record.lsn > primary_durable_lsn_) break;
+    persistence::DecodedCommand decoded;
+    persistence::Status st = persistence::decode_command(record, &decoded);
+    SMSX_ASSERT(st.ok());  // on_record() decoded it
+    events_.clear();
+    // Only `changed` is read (and the events): no number is formatted for a placement.
+    Reply reply = engine_->apply(decoded.command, &events_, Engine::ReplyUse::kChangedOnly);
+    if (!reply.changed) {
+      return "LSN " + std::to_string(record.lsn) +
+             " changes nothing here: this node's state does not match the primary's log";
+    }
+    unapplied_offset_ += bytes;
+    publish_events();
+  }
+  if (unapplied_offset_ == unapplied_.size()) {
+    unapplied_.clear();
+    unapplied_offset_ = 0;
+  }
   return "";
+}
+
+uint64_t Server::applied_lsn() const {
+  if (unapplied_offset_ == unapplied_.size()) return wal_->next_lsn() - 1;
+  return persistence::decode_u64(unapplied_.data() + unapplied_offset_ +
+                                 persistence::kRecordLsnOffset) -
+         1;
 }
 
 // The primary sent a snapshot: this node's state and log are replaced by it (its own log
@@ -378,6 +430,9 @@ std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
   completed_lsn_ = wal_->durable_lsn();
   metrics_->lsn->set(static_cast<double>(completed_lsn_));
   records_since_snapshot_ = bytes_since_snapshot_ = 0;
+  unapplied_.clear();  // records of the history the snapshot replaced
+  unapplied_offset_ = 0;
+  primary_durable_lsn_ = lsn;
   log_info("replaced the state with the primary's snapshot at LSN %llu (%llu active orders)",
            static_cast<unsigned long long>(lsn),
            static_cast<unsigned long long>(engine_->stats().active_orders));

@@ -1,0 +1,192 @@
+// A standby writes and acknowledges each record as soon as it has it durable, but applies
+// it (and so shows it to its clients, in reads and events) only once the primary says the
+// record is durable on its side too (docs/protocol.md "replicate"): the primary sends its
+// batches before its own fdatasync, and a primary that crashes then may come back without
+// them. The primary here is the test itself, so that it can hold that word back.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/hash.h"
+#include "net/replica_stream.h"
+#include "persistence/command_codec.h"
+#include "persistence/wal_record.h"
+#include "tests/e2e/replication_util.h"
+#include "tests/e2e/smsxd_util.h"
+
+namespace smsx::e2e {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr int64_t kAccount = 1001;
+
+// Listens on a loopback port, takes the standby's connection and plays the primary's side of
+// `replicate`. Every wait is bounded (10 s) and fails the test rather than hang.
+class FakePrimary {
+ public:
+  FakePrimary() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+        ::listen(listener_, 4) != 0 ||
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~FakePrimary() {
+    if (conn_ >= 0) ::close(conn_);
+    ::close(listener_);
+  }
+  uint16_t port() const { return port_; }
+
+  // Accepts the standby, reads its hello and replicate lines, and answers both: the stream
+  // starts at LSN 1 with nothing durable yet. Returns the replicate line.
+  std::string accept_standby() {
+    if (!readable(listener_)) return "";
+    conn_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    std::optional<std::string> hello = read_line(), replicate = read_line();
+    if (!hello || !replicate) return "";
+    send(R"({"id":"replication-hello","ok":true,"role":"replica"})"
+         "\n"
+         R"({"id":"replication-start","ok":true,"epoch":1,"from_lsn":1,"snapshot_bytes":0,)"
+         R"("last_lsn":0})"
+         "\n");
+    return *replicate;
+  }
+
+  // A payments deposit to kAccount, as the record a primary would log for it.
+  void send_deposit(uint64_t lsn, int64_t amount) {
+    const std::string id = "confirm-" + std::to_string(lsn);
+    Command c{.op = Op::kDeposit,
+              .now_ms = 1'700'000'000'000 + lsn,
+              .key = make_request_key("payments-1", id),
+              .account = static_cast<uint64_t>(kAccount),
+              .amount = amount,
+              .method = PayMethod::kCard,
+              .ref = id};
+    std::vector<uint8_t> payload, record;
+    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
+    persistence::append_record(&record, lsn, type, payload);
+    send(std::string(record.begin(), record.end()));
+  }
+
+  // The mark that every record up to `lsn` is durable on the primary.
+  void send_durable(uint64_t lsn) {
+    std::vector<uint8_t> mark;
+    persistence::append_record(&mark, lsn, net::kPrimaryDurableType, {});
+    send(std::string(mark.begin(), mark.end()));
+  }
+
+  // Reads the standby's acknowledgements until one covers `lsn`.
+  bool acknowledged(uint64_t lsn) {
+    while (std::optional<std::string> line = read_line()) {
+      if (line->rfind("ack ", 0) == 0 && std::stoull(line->substr(4)) >= lsn) return true;
+    }
+    return false;
+  }
+
+ private:
+  static bool readable(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, 10'000) == 1;
+  }
+  std::optional<std::string> read_line() {
+    for (;;) {
+      if (size_t end = in_.find('\n'); end != std::string::npos) {
+        std::string line = in_.substr(0, end);
+        in_.erase(0, end + 1);
+        return line;
+      }
+      char buf[4096];
+      if (!readable(conn_)) return std::nullopt;
+      ssize_t n = ::read(conn_, buf, sizeof buf);
+      if (n <= 0) return std::nullopt;
+      in_.append(buf, static_cast<size_t>(n));
+    }
+  }
+  void send(const std::string& bytes) {
+    ASSERT_EQ(::write(conn_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
+  }
+
+  int listener_ = -1;
+  int conn_ = -1;
+  uint16_t port_ = 0;
+  std::string in_;
+};
+
+// kAccount's available balance on `port` (-1 while the account does not exist there).
+int64_t available(uint16_t port) {
+  Client customer(port);
+  if (!customer.hello(kCustomerToken)) return -2;
+  return int_field(customer.call(request("balance", {{"account", kAccount}})), "available");
+}
+
+TEST(ReplicationConfirm, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  const std::string replicate = primary.accept_standby();
+  ASSERT_NE(replicate.find(R"("from_lsn":1)"), std::string::npos) << replicate;
+
+  primary.send_deposit(1, 500);
+  ASSERT_TRUE(primary.acknowledged(1)) << log_tail(standby);  // durable on the standby
+  // ... and not shown: the account does not exist there yet.
+  EXPECT_EQ(available(standby.port()), -1);
+  EXPECT_EQ(digest_of(standby.port()).lsn, 0);
+
+  primary.send_durable(1);
+  EXPECT_TRUE(poll_until([&] { return available(standby.port()) == 500; }, seconds(10)))
+      << log_tail(standby);
+  EXPECT_EQ(digest_of(standby.port()).lsn, 1);
+}
+
+TEST(ReplicationConfirm, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  primary.send_deposit(1, 500);
+  primary.send_durable(1);
+  primary.send_deposit(2, 300);  // never confirmed: the primary "crashes" here
+  ASSERT_TRUE(primary.acknowledged(2)) << log_tail(standby);
+  ASSERT_TRUE(poll_until([&] { return available(standby.port()) == 500; }, seconds(10)))
+      << log_tail(standby);
+
+  std::string promoted = admin_call(standby.port(), request("promote", {}, "promote-1"));
+  ASSERT_TRUE(is_ok(promoted)) << promoted << "\n" << log_tail(standby);
+  // The node that takes over has the record durable, and it was acknowledged to the old
+  // primary: it is part of the new history (a gateway that retries it gets its first reply).
+  EXPECT_EQ(available(standby.port()), 800);
+  EXPECT_GE(digest_of(standby.port()).lsn, 2);  // and then whatever it logged as primary
+}
+
+TEST(ReplicationConfirm, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
+  // After a restart the standby no longer knows which of its records were confirmed: it
+  // recovers its whole log, as recovery always does (docs/operations.md says so).
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  primary.send_deposit(1, 500);
+  ASSERT_TRUE(primary.acknowledged(1)) << log_tail(standby);
+  EXPECT_EQ(available(standby.port()), -1);
+  standby.kill9();
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  EXPECT_EQ(available(standby.port()), 500);
+}
+
+}  // namespace
+}  // namespace smsx::e2e
