@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "core/command.h"
 #include "net/metrics.h"
 #include "persistence/env.h"
 #include "persistence/wal_reader.h"
@@ -34,6 +35,8 @@ namespace smsx::net {
 // every record up to its LSN is durable on the primary. A standby applies (and shows its
 // clients) only records the primary has said so of; it writes and acknowledges them earlier.
 inline constexpr uint8_t kPrimaryDurableType = 0xFF;
+static_assert(static_cast<unsigned>(Op::kCount) <= kPrimaryDurableType,
+              "a command's record type is its op (persistence/command_codec.h)");
 
 class ReplicaStream {
  public:

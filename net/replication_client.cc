@@ -96,7 +96,11 @@ void ReplicationClient::on_connected(int status) {
   phase_ = Phase::kHelloReply;
   consumed_ = filled_ = 0;
   uint64_t from = handler_.replication_next_lsn();
-  std::optional<uint32_t> last_crc = handler_.replication_last_record_crc();
+  std::optional<uint32_t> last_crc;
+  if (std::string error = handler_.replication_last_record_crc(&last_crc); !error.empty()) {
+    fail(error);
+    return;
+  }
   std::string hello = R"({"id":"replication-hello","op":"hello","token":")" + config_.token +
                       "\"}\n" + R"({"id":"replication-start","op":"replicate","from_lsn":)" +
                       std::to_string(from) +

@@ -31,9 +31,10 @@ class ReplicationClient {
     // Where to start: the next LSN this node needs, and its epoch.
     virtual uint64_t replication_next_lsn() = 0;
     virtual uint64_t replication_epoch() = 0;
-    // The CRC field of this node's record at replication_next_lsn() - 1, when its log still
-    // holds that record: the primary checks that both logs agree there.
-    virtual std::optional<uint32_t> replication_last_record_crc() = 0;
+    // The CRC field of this node's record at replication_next_lsn() - 1 into *crc, left
+    // empty when its log no longer holds that record: the primary checks that both logs
+    // agree there. "" or why the log could not be read (the client tries again later).
+    virtual std::string replication_last_record_crc(std::optional<uint32_t>* crc) = 0;
     // The primary accepted: its epoch and its last durable LSN when it answered.
     virtual void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) = 0;
     // A snapshot at `lsn` is now at `path` (renamed into place): replace the whole state

@@ -412,7 +412,8 @@ void Server::handle_hello(Connection* c, const ParsedRequest& req) {
   c->gateway = found;
   log_info("connection %llu (%s): hello as %s (%s)", static_cast<unsigned long long>(c->id),
            c->peer.c_str(), found->name.c_str(), std::string(role_name(found->role)).c_str());
-  write_hello_reply(&c->pending, req.id, found->role, node_.epoch, wal_->durable_lsn(),
+  write_hello_reply(&c->pending, req.id, found->role, node_.epoch,
+                    std::min(wal_->durable_lsn(), applied_lsn()),
                     replication_ == nullptr && fence_ != Fence::kFenced);
   metrics_->request(OpKind::kHello, smsx::Error::kNone).inc();
 }

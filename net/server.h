@@ -127,12 +127,12 @@ class Server : private ReplicationClient::Handler {
   // ReplicationClient::Handler (standby).
   uint64_t replication_next_lsn() override;
   uint64_t replication_epoch() override;
-  std::optional<uint32_t> replication_last_record_crc() override;
+  std::string replication_last_record_crc(std::optional<uint32_t>* crc) override;
   void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) override;
   std::string on_snapshot(const std::string& path, uint64_t lsn) override;
   std::string on_record(const persistence::WalRecord& record) override;
   std::string on_primary_durable(uint64_t lsn) override;
-  std::string apply_confirmed();
+  void apply_confirmed();
   // The last record in the engine's state: on a standby, records the primary has not yet
   // said are durable on its side are in the WAL but not applied (unapplied_).
   uint64_t applied_lsn() const;

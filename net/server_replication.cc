@@ -228,7 +228,8 @@ uint64_t Server::replication_lag_ms() const {
 
 void Server::write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,
                                const Reply& reply) {
-  ExtraField extra[] = {{"lsn", wal_->durable_lsn()},
+  // What reads here show: on a standby, records not yet applied are left out.
+  ExtraField extra[] = {{"lsn", std::min(wal_->durable_lsn(), applied_lsn())},
                         {"connections", uint64_t{connections_.size()}},
                         {"epoch", node_.epoch},
                         {"primary", replication_ == nullptr && fence_ != Fence::kFenced},
@@ -259,9 +260,7 @@ void Server::handle_promote(Connection* c, std::string_view id) {
   // applied before it answers anything as the primary. Bytes received and not yet taken
   // (no whole record) are dropped with the connection; they were acknowledged to nobody.
   primary_durable_lsn_ = UINT64_MAX;
-  if (std::string unapplied = apply_confirmed(); !unapplied.empty()) {
-    log_error("promote: %s", unapplied.c_str());
-  }
+  apply_confirmed();
   replication_->stop([](void*) {}, nullptr);
   retired_replication_ = std::move(replication_);
   metrics_->epoch->set(static_cast<double>(node_.epoch));
@@ -305,19 +304,16 @@ uint64_t Server::replication_next_lsn() { return wal_->next_lsn(); }
 
 uint64_t Server::replication_epoch() { return node_.epoch; }
 
-std::optional<uint32_t> Server::replication_last_record_crc() {
+std::string Server::replication_last_record_crc(std::optional<uint32_t>* crc) {
+  crc->reset();
   const uint64_t last = wal_->next_lsn() - 1;
-  if (last == 0) return std::nullopt;
-  if (std::optional<uint32_t> crc = wal_->last_appended_crc()) return crc;
+  if (last == 0) return "";
+  if ((*crc = wal_->last_appended_crc())) return "";
   // Nothing appended since start-up: the record is in the files, unless only a snapshot
   // covers it (then there is nothing to compare, see standby_log_mismatch()).
-  std::optional<uint32_t> crc;
-  persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, last, &crc);
-  if (!st.ok()) {
-    log_warn("replication: cannot read this node's record at LSN %llu: %s",
-             static_cast<unsigned long long>(last), st.to_string().c_str());
-  }
-  return crc;
+  persistence::Status st = persistence::read_record_crc(*parts_.env, parts_.wal_dir, last, crc);
+  if (st.ok()) return "";
+  return "cannot read this node's record at LSN " + std::to_string(last) + ": " + st.to_string();
 }
 
 void Server::on_stream_started(uint64_t primary_epoch, uint64_t) {
@@ -346,16 +342,18 @@ std::string Server::on_record(const persistence::WalRecord& record) {
   ++records_since_snapshot_;
   bytes_since_snapshot_ += record.payload.size() + persistence::kRecordHeaderBytes;
   persistence::append_record(&unapplied_, record.lsn, record.type, record.payload);
-  return record.lsn <= primary_durable_lsn_ ? apply_confirmed() : "";
+  if (record.lsn <= primary_durable_lsn_) apply_confirmed();
+  return "";
 }
 
 std::string Server::on_primary_durable(uint64_t lsn) {
   primary_durable_lsn_ = std::max(primary_durable_lsn_, lsn);
-  return apply_confirmed();
+  apply_confirmed();
+  return "";
 }
 
 // Applies, in order, the unapplied records up to primary_durable_lsn_.
-std::string Server::apply_confirmed() {
+void Server::apply_confirmed() {
   while (unapplied_offset_ < unapplied_.size()) {
     persistence::WalRecord record;
     size_t bytes = 0;
@@ -370,8 +368,14 @@ std::string Server::apply_confirmed() {
     // Only `changed` is read (and the events): no number is formatted for a placement.
     Reply reply = engine_->apply(decoded.command, &events_, Engine::ReplyUse::kChangedOnly);
     if (!reply.changed) {
-      return "LSN " + std::to_string(record.lsn) +
-             " changes nothing here: this node's state does not match the primary's log";
+      // The record is in this node's log already, so going on (or recovering) would only
+      // meet it again: stop. Removing the data folder makes the standby start over from a
+      // snapshot of the primary.
+      log_error(
+          "LSN %llu changes nothing here: this node's state does not match the primary's "
+          "log; stopping (remove this standby's data folder and start it again)",
+          static_cast<unsigned long long>(record.lsn));
+      std::_Exit(kStandbyResetFailureExit);
     }
     unapplied_offset_ += bytes;
     publish_events();
@@ -380,7 +384,6 @@ std::string Server::apply_confirmed() {
     unapplied_.clear();
     unapplied_offset_ = 0;
   }
-  return "";
 }
 
 uint64_t Server::applied_lsn() const {

@@ -83,6 +83,19 @@ class FakePrimary {
     send(std::string(record.begin(), record.end()));
   }
 
+  // A cancel of an order that does not exist: a record no primary would log.
+  void send_cancel_of_nothing(uint64_t lsn) {
+    Command c{.op = Op::kOrderCancel,
+              .now_ms = 1'700'000'000'000 + lsn,
+              .key = make_request_key("customer-1", "cancel-" + std::to_string(lsn)),
+              .account = static_cast<uint64_t>(kAccount),
+              .target = 99};
+    std::vector<uint8_t> payload, record;
+    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
+    persistence::append_record(&record, lsn, type, payload);
+    send(std::string(record.begin(), record.end()));
+  }
+
   // The mark that every record up to `lsn` is durable on the primary.
   void send_durable(uint64_t lsn) {
     std::vector<uint8_t> mark;
@@ -186,6 +199,22 @@ TEST(ReplicationConfirm, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
   standby.kill9();
   ASSERT_NO_FATAL_FAILURE(standby.start());
   EXPECT_EQ(available(standby.port()), 500);
+}
+
+TEST(ReplicationConfirm, AStandbyStopsAtARecordThatChangesNothingInItsState) {
+  // Its state does not match the primary's log, and the record is in its own log already:
+  // going on, or recovering, would meet it again. It stops with status 4 and says why.
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  primary.send_deposit(1, 500);
+  primary.send_cancel_of_nothing(2);
+  ASSERT_TRUE(primary.acknowledged(2)) << log_tail(standby);
+  primary.send_durable(2);
+  EXPECT_EQ(standby.exit_status_within(seconds(10)), 4) << log_tail(standby);
+  EXPECT_NE(standby.log().find("LSN 2 changes nothing here"), std::string::npos)
+      << log_tail(standby);
 }
 
 }  // namespace

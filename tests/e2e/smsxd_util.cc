@@ -96,6 +96,23 @@ int SmsxdProcess::wait_exit() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+int SmsxdProcess::exit_status_within(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill9();
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling for the exit
+  }
+}
+
 int SmsxdProcess::stop_term() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);

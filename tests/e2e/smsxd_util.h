@@ -36,7 +36,10 @@ class SmsxdProcess {
 
   void start();     // asserts (gtest) that it listens within 20 s
   int stop_term();  // SIGTERM, waits; the exit status
-  void kill9();     // SIGKILL, waits
+  // Waits up to `timeout` for the server to end by itself: its exit status, or -1 (then it
+  // is killed) if it is still running.
+  int exit_status_within(std::chrono::milliseconds timeout);
+  void kill9();  // SIGKILL, waits
   bool running() const { return pid_ > 0; }
   uint16_t port() const { return port_; }
   uint16_t metrics_port() const { return metrics_port_; }
