@@ -146,10 +146,11 @@ size_t check_acknowledged(uint16_t port, Model& model) {
   size_t mismatches = 0;
   resend(port, model, acked, [&](size_t i, std::string reply) {
     const Op& op = model.ops()[i];
-    if (reply == *op.reply) return;
+    const std::string_view first = op.reply ? std::string_view(*op.reply) : "(none)";
+    if (reply == first) return;
     if (++mismatches <= kMismatchesShownMax) {
       ADD_FAILURE() << "an acknowledged request is not there as it was answered:\n  request: "
-                    << op.line << "\n  first reply: " << *op.reply
+                    << op.line << "\n  first reply: " << first
                     << "\n  reply after the restart: " << reply;
     }
   });
