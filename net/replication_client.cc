@@ -240,18 +240,15 @@ bool ReplicationClient::consume_snapshot() {
   bool synced = ::fdatasync(snapshot_fd_) == 0;
   ::close(snapshot_fd_);
   snapshot_fd_ = -1;
-  std::string path = snapshot_dir_ + "/" + persistence::snapshot_file_name(snapshot_lsn_);
-  if (!synced || ::rename(snapshot_tmp_.c_str(), path.c_str()) != 0) {
-    fail("cannot put the snapshot in place at " + path + ": " + strerror(errno));
+  if (!synced) {
+    const std::string why = "cannot sync " + snapshot_tmp_ + ": " + strerror(errno);
+    ::unlink(snapshot_tmp_.c_str());
+    fail(why);
     return false;
   }
-  int dir = ::open(snapshot_dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  std::string error = handler_.on_snapshot(path, snapshot_lsn_);
+  std::string error = handler_.on_snapshot(snapshot_tmp_, snapshot_lsn_);
   if (!error.empty()) {
+    ::unlink(snapshot_tmp_.c_str());  // if still there: refused snapshots never stay
     fail("cannot load the snapshot: " + error);
     return false;
   }

@@ -37,9 +37,11 @@ class ReplicationClient {
     virtual std::string replication_last_record_crc(std::optional<uint32_t>* crc) = 0;
     // The primary accepted: its epoch and its last durable LSN when it answered.
     virtual void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) = 0;
-    // A snapshot at `lsn` is now at `path` (renamed into place): replace the whole state
-    // with it. "" or why not (the client then disconnects and tries again later).
-    virtual std::string on_snapshot(const std::string& path, uint64_t lsn) = 0;
+    // A snapshot at `lsn` was received whole into the temporary file `received` (synced):
+    // check it, put it in place and replace the whole state with it. "" or why not (the
+    // client then deletes `received`, disconnects and tries again later); a snapshot that
+    // is refused is never left where recovery would load it.
+    virtual std::string on_snapshot(const std::string& received, uint64_t lsn) = 0;
     // The next record. "" or why it cannot be taken (the client disconnects).
     virtual std::string on_record(const persistence::WalRecord& record) = 0;
     // Every record up to `lsn` is durable on the primary (docs/protocol.md "replicate"). ""

@@ -129,7 +129,7 @@ class Server : private ReplicationClient::Handler {
   uint64_t replication_epoch() override;
   std::string replication_last_record_crc(std::optional<uint32_t>* crc) override;
   void on_stream_started(uint64_t primary_epoch, uint64_t primary_lsn) override;
-  std::string on_snapshot(const std::string& path, uint64_t lsn) override;
+  std::string on_snapshot(const std::string& received, uint64_t lsn) override;
   std::string on_record(const persistence::WalRecord& record) override;
   std::string on_primary_durable(uint64_t lsn) override;
   void apply_confirmed();

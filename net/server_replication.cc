@@ -395,11 +395,13 @@ uint64_t Server::applied_lsn() const {
 
 // The primary sent a snapshot: this node's state and log are replaced by it (its own log
 // may hold records the primary never had).
-std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
+std::string Server::on_snapshot(const std::string& received, uint64_t lsn) {
   if (snapshot_child_ != 0) return "a local snapshot is being written; later";
   uint64_t verified = 0;
-  persistence::Status st = snapshots_->verify(path, &verified);
+  persistence::Status st = snapshots_->verify(received, &verified);
   if (!st.ok() || verified != lsn) return "the snapshot does not verify: " + st.to_string();
+  const std::string path =
+      persistence::join_path(parts_.snapshot_dir, persistence::snapshot_file_name(lsn));
   commit_all_now();
   parts_.wal.reset();
   wal_ = nullptr;
@@ -412,6 +414,12 @@ std::string Server::on_snapshot(const std::string& path, uint64_t lsn) {
   for (const persistence::NamedFile& f : snapshots) {
     if (st.ok() && f.path != path) st = parts_.env->delete_file(f.path);
   }
+  // Put where recovery looks only now, after this node's own log is gone: a crash in
+  // between recovers from nothing, or from this snapshot alone, never from this snapshot
+  // followed by records of the history it replaces.
+  if (st.ok()) st = parts_.env->sync_dir(parts_.wal_dir);
+  if (st.ok()) st = parts_.env->rename_file(received, path);
+  if (st.ok()) st = parts_.env->sync_dir(parts_.snapshot_dir);
   persistence::RecoveryInfo info;
   std::unique_ptr<Engine> engine;
   if (st.ok()) {

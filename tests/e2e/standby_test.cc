@@ -1,8 +1,12 @@
+// A real standby against a primary played by the test (FakePrimary), for what a real
+// primary does not do on demand: hold back its durable marks, send a record that does not
+// fit, send a damaged snapshot.
+//
 // A standby writes and acknowledges each record as soon as it has it durable, but applies
 // it (and so shows it to its clients, in reads and events) only once the primary says the
 // record is durable on its side too (docs/protocol.md "replicate"): the primary sends its
 // batches before its own fdatasync, and a primary that crashes then may come back without
-// them. The primary here is the test itself, so that it can hold that word back.
+// them.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -11,6 +15,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,19 +58,22 @@ class FakePrimary {
   uint16_t port() const { return port_; }
 
   // Accepts the standby, reads its hello and replicate lines, and answers both: the stream
-  // starts at LSN 1 with nothing durable yet. Returns the replicate line.
-  std::string accept_standby() {
+  // starts at LSN 1 with nothing durable yet, or with a snapshot of `snapshot_bytes` at
+  // LSN `from_lsn` - 1. Returns the replicate line.
+  std::string accept_standby(uint64_t from_lsn = 1, uint64_t snapshot_bytes = 0) {
     if (!readable(listener_)) return "";
     conn_ = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
     std::optional<std::string> hello = read_line(), replicate = read_line();
     if (!hello || !replicate) return "";
     send(R"({"id":"replication-hello","ok":true,"role":"replica"})"
          "\n"
-         R"({"id":"replication-start","ok":true,"epoch":1,"from_lsn":1,"snapshot_bytes":0,)"
-         R"("last_lsn":0})"
-         "\n");
+         R"({"id":"replication-start","ok":true,"epoch":1,"from_lsn":)" +
+         std::to_string(from_lsn) + R"(,"snapshot_bytes":)" + std::to_string(snapshot_bytes) +
+         R"(,"last_lsn":)" + std::to_string(from_lsn - 1) + "}\n");
     return *replicate;
   }
+
+  void send_bytes(const std::string& bytes) { send(bytes); }
 
   // A payments deposit to kAccount, as the record a primary would log for it.
   void send_deposit(uint64_t lsn, int64_t amount) {
@@ -147,7 +155,7 @@ int64_t available(uint16_t port) {
   return int_field(customer.call(request("balance", {{"account", kAccount}})), "available");
 }
 
-TEST(ReplicationConfirm, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
+TEST(Standby, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
   FakePrimary primary;
   SmsxdProcess standby(standby_toml(primary.port()));
   ASSERT_NO_FATAL_FAILURE(standby.start());
@@ -166,7 +174,7 @@ TEST(ReplicationConfirm, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
   EXPECT_EQ(digest_of(standby.port()).lsn, 1);
 }
 
-TEST(ReplicationConfirm, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
+TEST(Standby, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
   FakePrimary primary;
   SmsxdProcess standby(standby_toml(primary.port()));
   ASSERT_NO_FATAL_FAILURE(standby.start());
@@ -186,7 +194,7 @@ TEST(ReplicationConfirm, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
   EXPECT_GE(digest_of(standby.port()).lsn, 2);  // and then whatever it logged as primary
 }
 
-TEST(ReplicationConfirm, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
+TEST(Standby, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
   // After a restart the standby no longer knows which of its records were confirmed: it
   // recovers its whole log, as recovery always does (docs/operations.md says so).
   FakePrimary primary;
@@ -201,7 +209,7 @@ TEST(ReplicationConfirm, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
   EXPECT_EQ(available(standby.port()), 500);
 }
 
-TEST(ReplicationConfirm, AStandbyStopsAtARecordThatChangesNothingInItsState) {
+TEST(Standby, AStandbyStopsAtARecordThatChangesNothingInItsState) {
   // Its state does not match the primary's log, and the record is in its own log already:
   // going on, or recovering, would meet it again. It stops with status 4 and says why.
   FakePrimary primary;
@@ -215,6 +223,27 @@ TEST(ReplicationConfirm, AStandbyStopsAtARecordThatChangesNothingInItsState) {
   EXPECT_EQ(standby.exit_status_within(seconds(10)), 4) << log_tail(standby);
   EXPECT_NE(standby.log().find("LSN 2 changes nothing here"), std::string::npos)
       << log_tail(standby);
+}
+
+TEST(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
+  // Recovery loads the newest snapshot in the folder: a refused one must not be there.
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  const std::string garbage(4096, 'x');
+  ASSERT_FALSE(primary.accept_standby(101, garbage.size()).empty()) << log_tail(standby);
+  primary.send_bytes(garbage);
+  ASSERT_TRUE(poll_until(
+      [&] { return standby.log().find("cannot load the snapshot") != std::string::npos; },
+      seconds(10)))
+      << log_tail(standby);
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(standby.data_dir() + "/snapshots")) {
+    left.push_back(e.path().filename().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.front();
+  // And it still serves, from its own (empty) state.
+  EXPECT_EQ(available(standby.port()), -1);
 }
 
 }  // namespace
