@@ -25,6 +25,7 @@ struct Server::Metrics {
   Gauge* epoch = nullptr;
   Gauge* standbys = nullptr;
   Histogram* replication_ack = nullptr;
+  Histogram* replication_standby = nullptr;
   Counter* replication_sent_live = nullptr;
   Counter* replication_sent_from_log = nullptr;
   Counter* expiries = nullptr;
@@ -53,6 +54,11 @@ struct Server::Metrics {
         "smsx_replication_ack_seconds",
         "From a batch being durable here to the standby's acknowledgement of it "
         "(0 when the standby had it durable first).",
+        kLatencyBucketsSeconds);
+    replication_standby = &registry.histogram(
+        "smsx_replication_standby_seconds",
+        "From sending a batch to a standby to its acknowledgement of it (the standby's write "
+        "and fdatasync and the round trip).",
         kLatencyBucketsSeconds);
     constexpr std::string_view kSentHelp =
         "Records sent to standbys: batches passed on as they are written (live) or read back "

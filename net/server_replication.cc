@@ -203,6 +203,11 @@ void Server::handle_replica_ack(Connection* c, std::string_view line) {
                                        1e9);
     unacked_batches_.pop_front();
   }
+  while (!sent_batches_.empty() && sent_batches_.front().first <= acked) {
+    metrics_->replication_standby->observe(static_cast<double>(now - sent_batches_.front().second) /
+                                           1e9);
+    sent_batches_.pop_front();
+  }
   if (config_.replication.mode == ReplicationMode::kSync) on_sync_timer();
 }
 

@@ -3,7 +3,8 @@
 # on loopback, driven by smsx-load.
 #   1. lag: open loop at RATE requests/s for DURATION against the primary (async); then the
 #      primary's smsx_replication_ack_seconds histogram (local commit -> standby's ack of
-#      that batch) gives the share of batches acknowledged within each bound.
+#      that batch) gives the share of batches acknowledged within each bound, and
+#      smsx_replication_standby_seconds the standby's own time (batch sent -> its ack).
 #   2. cost of sync: closed loop, the same command against an async pair and a sync pair.
 # Usage: bench/replication/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
 # smsx-load built). Settings from the environment: RATE (default 100000), DURATION (10s),
@@ -38,6 +39,8 @@ echo "load: $(echo "$report" | summary)"
 echo "CPU seconds (user system): primary $(cpu_seconds "${pids[0]}"), standby $(cpu_seconds "${pids[1]}")"
 echo "standby acknowledgements (one per committed batch):"
 histogram "$PRIMARY_METRICS" smsx_replication_ack_seconds
+echo "the standby's own time (one per batch sent as it was written; sending to its ack):"
+histogram "$PRIMARY_METRICS" smsx_replication_standby_seconds
 stop_all
 
 echo

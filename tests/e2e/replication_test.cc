@@ -677,6 +677,13 @@ TEST(Replication, LagIsReportedInStatsAndMetrics) {
   EXPECT_EQ(int_field(s_stats, "lsn"), int_field(p_stats, "lsn")) << s_stats;
   EXPECT_EQ(int_field(s_stats, "replication_lag_records"), 0) << s_stats;
   EXPECT_GE(int_field(s_stats, "replication_lag_ms"), 0) << s_stats;
+  // The batches went to the standby as they were written: its own time was measured for
+  // each acknowledged one, and the lag histogram has one sample per committed batch.
+  const double standby_timed =
+      metric(primary.metrics_port(), "smsx_replication_standby_seconds_count").value_or(-1);
+  EXPECT_GE(standby_timed, 1.0);
+  EXPECT_GE(metric(primary.metrics_port(), "smsx_replication_ack_seconds_count").value_or(-1),
+            standby_timed);
 
   // The standby stops acknowledging (paused, its connection open); the primary (async)
   // goes on, and its lag grows by what it wrote.
