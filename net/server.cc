@@ -420,7 +420,10 @@ void Server::handle_hello(Connection* c, const ParsedRequest& req) {
 
 void Server::handle_engine_op(Connection* c, ParsedRequest& req) {
   Command& cmd = req.command;
-  cmd.now_ms = stamp_now_ms();
+  // A standby only reads, at the time of the last record it applied: its own clock would
+  // move the engine's time past that of the primary's next records, which then could
+  // apply differently here (a refund at the end of its window, an id's eviction).
+  cmd.now_ms = replication_ != nullptr ? engine_->now_ms() : stamp_now_ms();
   cmd.actor = c->gateway->name;
   if (needs_id(req.op)) cmd.key = make_request_key(c->gateway->name, req.id);
   Reply reply;

@@ -104,6 +104,18 @@ class FakePrimary {
     send(std::string(record.begin(), record.end()));
   }
 
+  // A refund of the deposit with id `deposit` (the engine numbers them from 1).
+  void send_refund(uint64_t lsn, uint64_t deposit) {
+    Command c{.op = Op::kDepositRefund,
+              .now_ms = 1'700'000'000'000 + lsn,
+              .key = make_request_key("payments-1", "refund-" + std::to_string(lsn)),
+              .target = deposit};
+    std::vector<uint8_t> payload, record;
+    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
+    persistence::append_record(&record, lsn, type, payload);
+    send(std::string(record.begin(), record.end()));
+  }
+
   // The mark that every record up to `lsn` is durable on the primary.
   void send_durable(uint64_t lsn) {
     std::vector<uint8_t> mark;
@@ -223,6 +235,25 @@ TEST(Standby, AStandbyStopsAtARecordThatChangesNothingInItsState) {
   EXPECT_EQ(standby.exit_status_within(seconds(10)), 4) << log_tail(standby);
   EXPECT_NE(standby.log().find("LSN 2 changes nothing here"), std::string::npos)
       << log_tail(standby);
+}
+
+TEST(Standby, ReadsOnAStandbyDoNotMoveItsClock) {
+  // The primary's records carry the primary's time (here: 2023). Were a read on the
+  // standby stamped with the standby's own clock, the engine's time would jump ahead of
+  // the records, and a refund the primary made within its window would fail here.
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  primary.send_deposit(1, 500);
+  primary.send_durable(1);
+  ASSERT_TRUE(poll_until([&] { return available(standby.port()) == 500; }, seconds(10)))
+      << log_tail(standby);
+  primary.send_refund(2, 1);
+  primary.send_durable(2);
+  EXPECT_TRUE(poll_until([&] { return available(standby.port()) == 0; }, seconds(10)))
+      << log_tail(standby);
+  EXPECT_EQ(digest_of(standby.port()).lsn, 2) << log_tail(standby);
 }
 
 TEST(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
