@@ -10,6 +10,7 @@
 #include "net/reply_writer.h"
 #include "net/server.h"
 #include "net/server_metrics.h"
+#include "net/state_reset.h"
 #include "persistence/coding.h"
 #include "persistence/command_codec.h"
 #include "persistence/file_names.h"
@@ -402,11 +403,14 @@ uint64_t Server::applied_lsn() const {
 // may hold records the primary never had).
 std::string Server::on_snapshot(const std::string& received, uint64_t lsn) {
   if (snapshot_child_ != 0) return "a local snapshot is being written; later";
-  uint64_t verified = 0;
-  persistence::Status st = snapshots_->verify(received, &verified);
-  if (!st.ok() || verified != lsn) return "the snapshot does not verify: " + st.to_string();
+  persistence::Status st = snapshots_->verify_as(received, lsn);
+  if (!st.ok()) return "the snapshot does not verify: " + st.to_string();
   const std::string path =
       persistence::join_path(parts_.snapshot_dir, persistence::snapshot_file_name(lsn));
+  // From here until end_state_reset() a crash leaves a mark: the next start-up discards
+  // what is in the folders instead of recovering from a mix of two histories.
+  st = begin_state_reset(*parts_.env, config_.data_dir);
+  if (!st.ok()) return "cannot mark the state as being replaced: " + st.to_string();
   commit_all_now();
   parts_.wal.reset();
   wal_ = nullptr;
@@ -419,9 +423,6 @@ std::string Server::on_snapshot(const std::string& received, uint64_t lsn) {
   for (const persistence::NamedFile& f : snapshots) {
     if (st.ok() && f.path != path) st = parts_.env->delete_file(f.path);
   }
-  // Put where recovery looks only now, after this node's own log is gone: a crash in
-  // between recovers from nothing, or from this snapshot alone, never from this snapshot
-  // followed by records of the history it replaces.
   if (st.ok()) st = parts_.env->sync_dir(parts_.wal_dir);
   if (st.ok()) st = parts_.env->rename_file(received, path);
   if (st.ok()) st = parts_.env->sync_dir(parts_.snapshot_dir);
@@ -435,6 +436,7 @@ std::string Server::on_snapshot(const std::string& received, uint64_t lsn) {
     st = persistence::WalWriter::open(*parts_.env, parts_.wal_dir, info.last_lsn + 1,
                                       parts_.wal_options, &parts_.wal);
   }
+  if (st.ok()) st = end_state_reset(*parts_.env, config_.data_dir);
   if (!st.ok()) {
     log_error("cannot restart from the primary's snapshot %s: %s", path.c_str(),
               st.to_string().c_str());

@@ -156,6 +156,12 @@ Status SnapshotStore::verify(const std::string& path, uint64_t* lsn) const {
   if (final_name.ends_with(kTempSuffix)) final_name.remove_suffix(sizeof(kTempSuffix) - 1);
   const std::optional<uint64_t> lsn_from_name = parse_snapshot_file_name(final_name);
   if (!lsn_from_name) return Status::invalid_argument(path + " is not a snapshot file name");
+  PERSIST_RETURN_IF_ERROR(verify_as(path, *lsn_from_name));
+  *lsn = *lsn_from_name;
+  return Status();
+}
+
+Status SnapshotStore::verify_as(const std::string& path, uint64_t lsn) const {
   std::unique_ptr<ReadableFile> file;
   PERSIST_RETURN_IF_ERROR(env_.new_readable_file(path, &file));
   uint64_t file_bytes = 0;
@@ -167,7 +173,7 @@ Status SnapshotStore::verify(const std::string& path, uint64_t* lsn) const {
     return Status::corruption(path + " at offset 0: shorter than a snapshot header");
   }
   SnapshotHeader fields;
-  if (std::string bad = check_snapshot_header(chunk.data(), file_bytes, *lsn_from_name, &fields);
+  if (std::string bad = check_snapshot_header(chunk.data(), file_bytes, lsn, &fields);
       !bad.empty()) {
     return Status::corruption(path + " at offset 0: " + bad);
   }
@@ -183,7 +189,6 @@ Status SnapshotStore::verify(const std::string& path, uint64_t* lsn) const {
     return Status::corruption(path + " at offset " + std::to_string(kSnapshotHeaderBytes) +
                               ": body CRC mismatch");
   }
-  *lsn = fields.lsn;
   return Status();
 }
 

@@ -95,6 +95,9 @@ class SnapshotStore {
 
   // Checks a snapshot file completely (streaming, constant memory); *lsn gets its LSN.
   Status verify(const std::string& path, uint64_t* lsn) const;
+  // The same for a file under another name (a snapshot received from a primary) that must
+  // hold the snapshot at `lsn`.
+  Status verify_as(const std::string& path, uint64_t lsn) const;
 
   // Deletes snapshots older than the newest kSnapshotsKept, leftover temporary files, and
   // the WAL segments covered by the oldest kept snapshot (none while fewer than

@@ -13,6 +13,7 @@
 #include "net/log.h"
 #include "net/node_state.h"
 #include "net/server.h"
+#include "net/state_reset.h"
 #include "persistence/posix_env.h"
 #include "persistence/recovery.h"
 #include "persistence/wal_writer.h"
@@ -67,6 +68,25 @@ int main(int argc, char** argv) {
   for (const std::string& dir : {config.data_dir, wal_dir, snapshot_dir}) {
     persistence::Status st = env.create_dir(dir);
     if (!st.ok()) return fail("cannot create " + dir + ": " + st.to_string());
+  }
+
+  if (net::state_reset_pending(env, config.data_dir)) {
+    if (!config.replication.primary) {
+      return fail("this node stopped while a snapshot from its primary was replacing its state (" +
+                  config.data_dir + "/" + net::kStateResetMark +
+                  "): its log and snapshots may mix two histories. Start it as a standby "
+                  "(replication.primary) to discard them and fetch the primary's snapshot "
+                  "again (docs/operations.md)");
+    }
+    std::vector<std::string> deleted;
+    persistence::Status st =
+        net::discard_interrupted_reset(env, config.data_dir, wal_dir, snapshot_dir, &deleted);
+    if (!st.ok()) return fail("cannot discard an interrupted state reset: " + st.to_string());
+    net::log_warn(
+        "this node stopped while a snapshot from its primary was replacing its state: "
+        "discarded its log and snapshots (%zu files); it starts empty and gets the primary's "
+        "snapshot again",
+        deleted.size());
   }
 
   EngineConfig engine_config;

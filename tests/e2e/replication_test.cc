@@ -6,10 +6,12 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "net/state_reset.h"
 #include "tests/e2e/replication_util.h"
 #include "tests/e2e/smsxd_util.h"
 
@@ -364,6 +366,39 @@ TEST(Replication, AStandbyWhoseLastRecordIsNotThePrimarysGetsASnapshot) {
       std::string::npos)
       << log_tail(primary);
   EXPECT_TRUE(load_reaches_standby(primary, follower, 1, 100, 6));
+}
+
+// A standby that stopped while its primary's snapshot was replacing its state may hold a
+// mix of both histories: it discards its log and snapshots and starts over. The mark is
+// left here by hand, over a history of the node's own that the primary never had.
+TEST(Replication, AStandbyStoppedWhileReplacingItsStateStartsOver) {
+  SmsxdProcess primary;
+  ASSERT_NO_FATAL_FAILURE(primary.start());
+  ASSERT_TRUE(run_load(primary, 2, 100, 4));
+  SmsxdProcess other;
+  ASSERT_NO_FATAL_FAILURE(other.start());
+  ASSERT_TRUE(run_load(other, 1, 30, 5));
+  ASSERT_EQ(other.stop_term(), 0) << other.log();
+  std::ofstream(other.data_dir() + "/" + net::kStateResetMark) << "interrupted\n";
+
+  SmsxdProcess follower(standby_toml(primary.port()), other.data_dir());
+  ASSERT_NO_FATAL_FAILURE(follower.start());
+  EXPECT_NE(follower.log().find("discarded its log and snapshots"), std::string::npos)
+      << log_tail(follower);
+  EXPECT_FALSE(std::filesystem::exists(other.data_dir() + "/" + net::kStateResetMark));
+  EXPECT_TRUE(same_digest_at_same_lsn(primary, follower));
+}
+
+TEST(Replication, ANodeStoppedWhileReplacingItsStateDoesNotStartAsAPrimary) {
+  SmsxdProcess node;
+  ASSERT_NO_FATAL_FAILURE(node.start());
+  ASSERT_TRUE(run_load(node, 1, 20, 1));
+  ASSERT_EQ(node.stop_term(), 0) << node.log();
+  std::ofstream(node.data_dir() + "/" + net::kStateResetMark) << "interrupted\n";
+  EXPECT_EQ(node.start_expecting_exit(seconds(20)), 2) << node.log();
+  EXPECT_NE(node.log().find("Start it as a standby"), std::string::npos) << node.log();
+  // Nothing was discarded: the operator decides.
+  EXPECT_FALSE(segments(node).empty());
 }
 
 TEST(Replication, AStandbyTakesItsOwnSnapshotsAndRecoversFromThem) {

@@ -51,7 +51,7 @@ SmsxdProcess::~SmsxdProcess() {
   fs::remove_all(dir_, ec);
 }
 
-void SmsxdProcess::start() {
+void SmsxdProcess::launch() {
   std::ofstream cfg(config_path_);
   cfg << "listen = \"127.0.0.1:" << port_ << "\"\n"
       << "metrics_listen = \"127.0.0.1:" << metrics_port_ << "\"\n"
@@ -74,6 +74,15 @@ void SmsxdProcess::start() {
     execl(SMSXD_PATH, "smsxd", "--config", config_path_.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
+}
+
+int SmsxdProcess::start_expecting_exit(std::chrono::milliseconds timeout) {
+  launch();
+  return exit_status_within(timeout);
+}
+
+void SmsxdProcess::start() {
+  launch();
   ASSERT_GT(pid_, 0);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {

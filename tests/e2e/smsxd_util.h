@@ -34,7 +34,10 @@ class SmsxdProcess {
   explicit SmsxdProcess(std::string extra_toml = "", std::string data_dir = "");
   ~SmsxdProcess();  // SIGKILLs a running server and removes its own data folder
 
-  void start();     // asserts (gtest) that it listens within 20 s
+  void start();  // asserts (gtest) that it listens within 20 s
+  // Starts it and waits up to `timeout` for it to exit by itself (a start that must fail):
+  // its exit status, or -1 (then it is killed) if it is still running.
+  int start_expecting_exit(std::chrono::milliseconds timeout);
   int stop_term();  // SIGTERM, waits; the exit status
   // Waits up to `timeout` for the server to end by itself: its exit status, or -1 (then it
   // is killed) if it is still running.
@@ -47,6 +50,7 @@ class SmsxdProcess {
   std::string log() const;  // everything smsxd wrote to stderr
 
  private:
+  void launch();  // writes the configuration and starts the process
   int wait_exit();
   std::string dir_, data_dir_, config_path_, log_path_, extra_toml_;
   bool own_dir_ = true;

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -275,6 +276,18 @@ TEST(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
   EXPECT_TRUE(left.empty()) << left.front();
   // And it still serves, from its own (empty) state.
   EXPECT_EQ(available(standby.port()), -1);
+}
+
+TEST(Standby, ASnapshotLeftHalfReceivedIsDeletedAtStart) {
+  FakePrimary primary;
+  SmsxdProcess standby(standby_toml(primary.port()));
+  const std::string stale =
+      standby.data_dir() + "/snapshots/received-snap-00000000000000000100.snap.tmp";
+  std::filesystem::create_directories(standby.data_dir() + "/snapshots");
+  std::ofstream(stale) << "half a snapshot";
+  ASSERT_NO_FATAL_FAILURE(standby.start());
+  EXPECT_TRUE(poll_until([&] { return !std::filesystem::exists(stale); }, seconds(10)))
+      << log_tail(standby);
 }
 
 }  // namespace

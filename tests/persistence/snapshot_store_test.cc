@@ -165,6 +165,19 @@ TEST_F(SnapshotStoreTest, VerifyChecksAWholeFile) {
   EXPECT_TRUE(store_.verify(snapshot_path(10), &lsn).is_corruption());
 }
 
+TEST_F(SnapshotStoreTest, VerifyAsChecksAFileUnderAnotherNameAgainstTheLsnGiven) {
+  // A snapshot received from a primary waits under its own name until it is accepted.
+  ASSERT_TRUE(store_.write(10, body_for(10, 4096)).ok());
+  const std::string received = join_path(kWalDir, "received-snapshot.tmp");
+  ASSERT_TRUE(env_.rename_file(snapshot_path(10), received).ok());
+  EXPECT_TRUE(store_.verify_as(received, 10).ok());
+  EXPECT_TRUE(store_.verify_as(received, 11).is_corruption());  // another LSN's snapshot
+  uint64_t lsn = 0;
+  EXPECT_FALSE(store_.verify(received, &lsn).ok());  // not a snapshot file name
+  env_.flip_byte(received, 4000);
+  EXPECT_TRUE(store_.verify_as(received, 10).is_corruption());
+}
+
 TEST_F(SnapshotStoreTest, PruneKeepsTheNewestTwo) {
   for (const uint64_t lsn : {10, 20, 30, 40}) ASSERT_TRUE(store_.write(lsn, body_for(lsn)).ok());
   ASSERT_TRUE(env_.write_file_durably(snapshot_path(50) + kTempSuffix, body_for(50)).ok());
