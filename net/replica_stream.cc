@@ -20,6 +20,8 @@ constexpr size_t kQueuedBytesMax = 4 << 20;
 // A standby this far behind on live batches is dropped; it comes back and catches up from
 // the files (memory stays bounded).
 constexpr size_t kLiveQueuedBytesMax = 64 << 20;
+// Batches timed for the standby-time histogram and not yet acknowledged, at most.
+constexpr size_t kSentLiveTimedMax = 1 << 16;
 
 struct WriteChunk {
   uv_write_t req{};
@@ -96,6 +98,8 @@ std::string ReplicaStream::pump_records(const persistence::WalBatch* batch, uint
     }
     counters_.sent_live->inc(batch->last_lsn - batch->first_lsn + 1);
     next_lsn_ = batch->last_lsn + 1;
+    sent_live_.emplace_back(batch->last_lsn, uv_hrtime());
+    if (sent_live_.size() > kSentLiveTimedMax) sent_live_.pop_front();  // a standby not acking
     return "";
   }
   if (next_lsn_ <= durable_lsn) return pump_from_files(durable_lsn);
@@ -164,6 +168,11 @@ bool ReplicaStream::on_ack_line(std::string_view line) {
   auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), lsn);
   if (ec != std::errc() || end != line.data() + line.size() || lsn >= next_lsn_) return false;
   if (lsn > acked_lsn_) acked_lsn_ = lsn;
+  const uint64_t now = uv_hrtime();
+  while (!sent_live_.empty() && sent_live_.front().first <= lsn) {
+    counters_.standby_time->observe(static_cast<double>(now - sent_live_.front().second) / 1e9);
+    sent_live_.pop_front();
+  }
   return true;
 }
 

@@ -20,8 +20,10 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "core/command.h"
 #include "net/metrics.h"
@@ -43,10 +45,13 @@ class ReplicaStream {
   // `tcp`: the standby's connection (outlives this object). The stream starts with the
   // snapshot at `snapshot_path` (`snapshot_bytes` long; none when the path is empty), then
   // the records from `from_lsn`. Records sent are counted in `sent_live` (the server's batches
-  // passed on as they are) and `sent_from_log` (read back from the segment files).
+  // passed on as they are) and `sent_from_log` (read back from the segment files); each batch
+  // passed on as it is is timed from sending to this standby's acknowledgement of it in
+  // `standby_time` (seconds).
   struct Counters {
     Counter* sent_live;
     Counter* sent_from_log;
+    Histogram* standby_time;
   };
   ReplicaStream(uv_stream_t* tcp, persistence::Env& env, std::string wal_dir, uint64_t from_lsn,
                 std::string snapshot_path, uint64_t snapshot_bytes, Counters counters);
@@ -83,6 +88,8 @@ class ReplicaStream {
   uint64_t next_lsn_;
   uint64_t acked_lsn_;
   uint64_t told_durable_lsn_ = 0;  // the LSN of the last kPrimaryDurableType mark sent
+  // Batches passed on as they are, not yet acknowledged: (last LSN, uv_hrtime() when sent).
+  std::deque<std::pair<uint64_t, uint64_t>> sent_live_;
   int snapshot_fd_ = -1;
   uint64_t snapshot_left_ = 0;
   std::unique_ptr<persistence::WalReader> reader_;  // while catching up from files

@@ -491,33 +491,19 @@ void Server::submit_commit() {
   }
   if (commit_->busy()) return;
   persistence::WalBatch batch = wal_->take_batch();
-  note_sent(pump_replicas(&batch), batch);
+  pump_replicas(&batch);
   commit_->submit(wal_, std::move(batch));
-}
-
-void Server::note_sent(bool sent, const persistence::WalBatch& batch) {
-  if (!sent) return;
-  sent_batches_.emplace_back(batch.last_lsn, mono_ns());
-  if (sent_batches_.size() > kUnackedBatchesMax) sent_batches_.pop_front();
 }
 
 // Feeds each standby whose `replicate` reply is out: `batch` when it is next in its stream
 // (null: none), else what it still needs from the segment files up to completed_lsn_.
-bool Server::pump_replicas(const persistence::WalBatch* batch) {
-  bool sent = false;
+void Server::pump_replicas(const persistence::WalBatch* batch) {
   std::vector<Connection*> replicas = replicas_;  // closing one edits replicas_
   for (Connection* c : replicas) {
     if (c->closing || !c->pending.empty() || !c->held.empty()) continue;
-    const uint64_t next = c->replica->next_lsn();
     std::string error = c->replica->pump(batch, completed_lsn_);
-    if (!error.empty()) {
-      close_connection(c, error.c_str());
-      continue;
-    }
-    sent = sent || (batch != nullptr && !batch->empty() && next == batch->first_lsn &&
-                    c->replica->next_lsn() == batch->last_lsn + 1);
+    if (!error.empty()) close_connection(c, error.c_str());
   }
-  return sent;
 }
 
 void Server::on_commit_done() {
@@ -561,7 +547,7 @@ void Server::complete_commit(CommitThread::Done done) {
       if (unacked_batches_.size() > kUnackedBatchesMax) unacked_batches_.pop_front();
     }
   }
-  note_sent(pump_replicas(&done.batch), done.batch);  // standbys not ready at its submit
+  pump_replicas(&done.batch);  // standbys that were not ready when it was submitted
   wal_->recycle_batch(std::move(done.batch));
   if (replication_) replication_->ack(wal_->durable_lsn());
   mark_holding_dirty();
@@ -689,7 +675,6 @@ void Server::close_connection(Connection* c, const char* reason) {
   if (c->replica) {
     replicas_.erase(std::find(replicas_.begin(), replicas_.end(), c));
     metrics_->standbys->set(static_cast<double>(replicas_.size()));
-    if (replicas_.empty()) sent_batches_.clear();  // a returning standby is timed afresh
     log_warn("standby on connection %llu (%s) stopped following at LSN %llu: %s",
              static_cast<unsigned long long>(c->id), c->peer.c_str(),
              static_cast<unsigned long long>(c->replica->acked_lsn()), reason);

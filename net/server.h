@@ -107,9 +107,7 @@ class Server : private ReplicationClient::Handler {
   void handle_snapshot(Connection* c, std::string_view id);
   void handle_replicate(Connection* c, const ParsedRequest& req);
   std::string standby_log_mismatch(uint64_t lsn, std::optional<uint32_t> standby_crc);
-  // Returns whether some standby got `batch` itself.
-  bool pump_replicas(const persistence::WalBatch* batch);
-  void note_sent(bool sent, const persistence::WalBatch& batch);  // for the standby histogram
+  void pump_replicas(const persistence::WalBatch* batch);
   void handle_promote(Connection* c, std::string_view id);
   void handle_replica_ack(Connection* c, std::string_view line);
   void write_stats_reply(Connection* c, const ParsedRequest& req, const Command& cmd,
@@ -210,8 +208,6 @@ class Server : private ReplicationClient::Handler {
   bool standby_seen_ = false;
   // Committed batches not yet acknowledged by a standby: (last LSN, loop ms at commit).
   std::deque<std::pair<uint64_t, uint64_t>> unacked_batches_;
-  // Batches sent to a standby as they are and not yet acknowledged: (last LSN, ns sent).
-  std::deque<std::pair<uint64_t, uint64_t>> sent_batches_;
   uint64_t release_lsn_ = 0;  // output depending on records above this waits (sync mode)
   // The last record whose commit the loop has completed. wal_->durable_lsn() can be ahead:
   // the commit thread publishes it before the loop takes the batch. Standbys are fed up to

@@ -147,11 +147,11 @@ void Server::handle_replicate(Connection* c, const ParsedRequest& req) {
                         {"last_lsn", wal_->durable_lsn()}};
   write_ok_reply(&c->pending, req.id, extra);
   metrics_->request(OpKind::kReplicate, smsx::Error::kNone).inc();
-  c->replica =
-      std::make_unique<ReplicaStream>(reinterpret_cast<uv_stream_t*>(&c->tcp), *parts_.env,
-                                      parts_.wal_dir, from, snapshot_path, snapshot_bytes,
-                                      ReplicaStream::Counters{metrics_->replication_sent_live,
-                                                              metrics_->replication_sent_from_log});
+  c->replica = std::make_unique<ReplicaStream>(
+      reinterpret_cast<uv_stream_t*>(&c->tcp), *parts_.env, parts_.wal_dir, from, snapshot_path,
+      snapshot_bytes,
+      ReplicaStream::Counters{metrics_->replication_sent_live, metrics_->replication_sent_from_log,
+                              metrics_->replication_standby});
   replicas_.push_back(c);
   standby_seen_ = true;
   metrics_->standbys->set(static_cast<double>(replicas_.size()));
@@ -203,11 +203,6 @@ void Server::handle_replica_ack(Connection* c, std::string_view line) {
     metrics_->replication_ack->observe(static_cast<double>(now - unacked_batches_.front().second) /
                                        1e9);
     unacked_batches_.pop_front();
-  }
-  while (!sent_batches_.empty() && sent_batches_.front().first <= acked) {
-    metrics_->replication_standby->observe(static_cast<double>(now - sent_batches_.front().second) /
-                                           1e9);
-    sent_batches_.pop_front();
   }
   if (config_.replication.mode == ReplicationMode::kSync) on_sync_timer();
 }
