@@ -1,6 +1,5 @@
 #include "net/replication_client.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <simdjson.h>
@@ -17,11 +16,6 @@
 
 namespace smsx::net {
 namespace {
-
-// Received snapshots are written under this prefix until the server accepts them: a name
-// that neither recovery nor SnapshotStore::prune (nor a local snapshot's own temporary
-// file) takes for one of theirs.
-constexpr std::string_view kReceivedPrefix = "received-";
 
 constexpr uint64_t kBackoffMinMs = 100;
 constexpr uint64_t kBackoffMaxMs = 5000;
@@ -68,18 +62,7 @@ ReplicationClient::~ReplicationClient() {
   if (snapshot_fd_ >= 0) ::close(snapshot_fd_);
 }
 
-void ReplicationClient::start() {
-  // A snapshot being received when the process stopped is of no use now.
-  if (DIR* dir = ::opendir(snapshot_dir_.c_str())) {
-    while (const dirent* e = ::readdir(dir)) {
-      if (std::string_view(e->d_name).starts_with(kReceivedPrefix)) {
-        ::unlink((snapshot_dir_ + "/" + e->d_name).c_str());
-      }
-    }
-    ::closedir(dir);
-  }
-  connect();
-}
+void ReplicationClient::start() { connect(); }
 
 void ReplicationClient::connect() {
   if (stopping_) return;
@@ -214,7 +197,7 @@ bool ReplicationClient::handle_reply_line(std::string_view line) {
   if (snapshot_bytes > 0) {
     snapshot_lsn_ = from_lsn - 1;
     snapshot_left_ = snapshot_bytes;
-    snapshot_tmp_ = snapshot_dir_ + "/" + std::string(kReceivedPrefix) +
+    snapshot_tmp_ = snapshot_dir_ + "/" + std::string(kReceivedSnapshotPrefix) +
                     persistence::snapshot_file_name(snapshot_lsn_) + persistence::kTempSuffix;
     snapshot_fd_ = ::open(snapshot_tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (snapshot_fd_ < 0) {

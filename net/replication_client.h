@@ -16,12 +16,18 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/config.h"
 #include "persistence/wal_record.h"
 
 namespace smsx::net {
+
+// A snapshot received from the primary is written as this prefix + its snapshot file name
+// + kTempSuffix until the server accepts it: a name that neither recovery nor
+// SnapshotStore::prune (nor a local snapshot's own temporary file) takes for one of theirs.
+inline constexpr std::string_view kReceivedSnapshotPrefix = "received-";
 
 class ReplicationClient {
  public:

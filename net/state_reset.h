@@ -30,4 +30,10 @@ persistence::Status discard_interrupted_reset(persistence::Env& env, const std::
                                               const std::string& snapshot_dir,
                                               std::vector<std::string>* deleted);
 
+// Deletes snapshots that were being received from a primary when the process stopped
+// (ReplicationClient writes them under kReceivedSnapshotPrefix); their paths go to *deleted.
+persistence::Status delete_received_leftovers(persistence::Env& env,
+                                              const std::string& snapshot_dir,
+                                              std::vector<std::string>* deleted);
+
 }  // namespace smsx::net

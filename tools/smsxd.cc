@@ -89,6 +89,16 @@ int main(int argc, char** argv) {
         deleted.size());
   }
 
+  {
+    std::vector<std::string> deleted;
+    persistence::Status st = net::delete_received_leftovers(env, snapshot_dir, &deleted);
+    if (!st.ok()) return fail("cannot delete a half-received snapshot: " + st.to_string());
+    for (const std::string& path : deleted) {
+      net::log_info("deleted %s, a snapshot from the primary that was still being received",
+                    path.c_str());
+    }
+  }
+
   EngineConfig engine_config;
   engine_config.ttl_ms = config.orders.ttl_ms;
   engine_config.min_cancel_delay_ms = config.orders.min_cancel_delay_ms;

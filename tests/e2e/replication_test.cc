@@ -380,9 +380,14 @@ TEST(Replication, AStandbyStoppedWhileReplacingItsStateStartsOver) {
   ASSERT_TRUE(run_load(other, 1, 30, 5));
   ASSERT_EQ(other.stop_term(), 0) << other.log();
   std::ofstream(other.data_dir() + "/" + net::kStateResetMark) << "interrupted\n";
+  // Not the node's: left alone.
+  std::filesystem::create_directories(other.data_dir() + "/snapshots/lost+found");
+  std::ofstream(other.data_dir() + "/wal/notes.txt") << "an operator's file\n";
 
   SmsxdProcess follower(standby_toml(primary.port()), other.data_dir());
   ASSERT_NO_FATAL_FAILURE(follower.start());
+  EXPECT_TRUE(std::filesystem::exists(other.data_dir() + "/snapshots/lost+found"));
+  EXPECT_TRUE(std::filesystem::exists(other.data_dir() + "/wal/notes.txt"));
   EXPECT_NE(follower.log().find("discarded its log and snapshots"), std::string::npos)
       << log_tail(follower);
   EXPECT_FALSE(std::filesystem::exists(other.data_dir() + "/" + net::kStateResetMark));
