@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,50 +80,33 @@ class FakePrimary {
   // A payments deposit to kAccount, as the record a primary would log for it.
   void send_deposit(uint64_t lsn, int64_t amount) {
     const std::string id = "confirm-" + std::to_string(lsn);
-    Command c{.op = Op::kDeposit,
-              .now_ms = 1'700'000'000'000 + lsn,
-              .key = make_request_key("payments-1", id),
-              .account = static_cast<uint64_t>(kAccount),
-              .amount = amount,
-              .method = PayMethod::kCard,
-              .ref = id};
-    std::vector<uint8_t> payload, record;
-    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
-    persistence::append_record(&record, lsn, type, payload);
-    send(std::string(record.begin(), record.end()));
+    send_command(lsn, Command{.op = Op::kDeposit,
+                              .key = make_request_key("payments-1", id),
+                              .account = static_cast<uint64_t>(kAccount),
+                              .amount = amount,
+                              .method = PayMethod::kCard,
+                              .ref = id});
   }
 
   // A cancel of an order that does not exist: a record no primary would log.
   void send_cancel_of_nothing(uint64_t lsn) {
-    Command c{.op = Op::kOrderCancel,
-              .now_ms = 1'700'000'000'000 + lsn,
-              .key = make_request_key("customer-1", "cancel-" + std::to_string(lsn)),
-              .account = static_cast<uint64_t>(kAccount),
-              .target = 99};
-    std::vector<uint8_t> payload, record;
-    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
-    persistence::append_record(&record, lsn, type, payload);
-    send(std::string(record.begin(), record.end()));
+    send_command(lsn,
+                 Command{.op = Op::kOrderCancel,
+                         .key = make_request_key("customer-1", "cancel-" + std::to_string(lsn)),
+                         .account = static_cast<uint64_t>(kAccount),
+                         .target = 99});
   }
 
   // A refund of the deposit with id `deposit` (the engine numbers them from 1).
   void send_refund(uint64_t lsn, uint64_t deposit) {
-    Command c{.op = Op::kDepositRefund,
-              .now_ms = 1'700'000'000'000 + lsn,
-              .key = make_request_key("payments-1", "refund-" + std::to_string(lsn)),
-              .target = deposit};
-    std::vector<uint8_t> payload, record;
-    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
-    persistence::append_record(&record, lsn, type, payload);
-    send(std::string(record.begin(), record.end()));
+    send_command(lsn,
+                 Command{.op = Op::kDepositRefund,
+                         .key = make_request_key("payments-1", "refund-" + std::to_string(lsn)),
+                         .target = deposit});
   }
 
   // The mark that every record up to `lsn` is durable on the primary.
-  void send_durable(uint64_t lsn) {
-    std::vector<uint8_t> mark;
-    persistence::append_record(&mark, lsn, net::kPrimaryDurableType, {});
-    send(std::string(mark.begin(), mark.end()));
-  }
+  void send_durable(uint64_t lsn) { send_record(lsn, net::kPrimaryDurableType, {}); }
 
   // Reads the standby's acknowledgements until one covers `lsn`.
   bool acknowledged(uint64_t lsn) {
@@ -133,6 +117,20 @@ class FakePrimary {
   }
 
  private:
+  // `c` as the record a primary would log at `lsn`, stamped with the primary's time then
+  // (2023: the test's own clock, far from the standby's).
+  void send_command(uint64_t lsn, Command c) {
+    c.now_ms = 1'700'000'000'000 + lsn;
+    std::vector<uint8_t> payload;
+    const uint8_t type = persistence::encode_command(c, Reply(), &payload);
+    send_record(lsn, type, payload);
+  }
+  void send_record(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload) {
+    std::vector<uint8_t> record;
+    persistence::append_record(&record, lsn, type, payload);
+    send(std::string(record.begin(), record.end()));
+  }
+
   static bool readable(int fd) {
     pollfd p{fd, POLLIN, 0};
     return ::poll(&p, 1, 10'000) == 1;
