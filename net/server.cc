@@ -571,11 +571,18 @@ void Server::before_poll() {
   maybe_snapshot();
   submit_commit();
   update_release_lsn();
+  // A write that completes at once (flush()) may mark its connection again, to close it
+  // after its last reply: that is done in this same iteration, not after the next wake-up.
+  // It ends: a connection is marked again only by a completed write, and the next flush
+  // of it writes nothing new (held output that is not durable stays held).
   std::vector<Connection*> dirty;
-  dirty.swap(dirty_);
-  for (Connection* c : dirty) {
-    c->dirty = false;
-    if (!c->closing) flush(c);
+  while (!dirty_.empty()) {
+    dirty.clear();
+    dirty.swap(dirty_);
+    for (Connection* c : dirty) {
+      c->dirty = false;
+      if (!c->closing) flush(c);
+    }
   }
   // Standbys get the log only after their own replies (the `replicate` answer) were handed
   // to uv_write: held output (waiting for durability) would otherwise come after records.
@@ -636,13 +643,22 @@ void Server::flush(Connection* c) {
   c->pending.clear();
   c->replies_writing = replies;
   c->write_active = true;
-  c->write_req.data = c;
+  // Most writes fit in the socket buffer at once: made here, they need no write request,
+  // no completion on the next loop iteration and no epoll_ctl to stop watching for
+  // POLLOUT afterwards. What does not fit goes to uv_write.
+  auto* stream = reinterpret_cast<uv_stream_t*>(&c->tcp);
   uv_buf_t buf = uv_buf_init(c->writing.data(), static_cast<unsigned>(c->writing.size()));
-  int rc = uv_write(&c->write_req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
-                    [](uv_write_t* req, int status) {
-                      auto* conn = static_cast<Connection*>(req->data);
-                      conn->server->on_write_done(conn, status);
-                    });
+  const int written = uv_try_write(stream, &buf, 1);
+  if (written == static_cast<int>(buf.len) || (written < 0 && written != UV_EAGAIN)) {
+    on_write_done(c, written < 0 ? written : 0);
+    return;
+  }
+  if (written > 0) buf = uv_buf_init(buf.base + written, buf.len - static_cast<unsigned>(written));
+  c->write_req.data = c;
+  int rc = uv_write(&c->write_req, stream, &buf, 1, [](uv_write_t* req, int status) {
+    auto* conn = static_cast<Connection*>(req->data);
+    conn->server->on_write_done(conn, status);
+  });
   if (rc != 0) {
     c->write_active = false;
     close_connection(c, uv_strerror(rc));
