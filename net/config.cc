@@ -24,8 +24,8 @@ constexpr std::size_t kTokenCharsMin = 16;
 constexpr std::size_t kTokenCharsMax = 128;
 constexpr std::size_t kGatewayNameCharsMax = 64;
 
-constexpr std::array<std::string_view, 6> kSections = {"orders", "refunds",  "replication",
-                                                       "limits", "snapshot", "memory"};
+constexpr std::array<std::string_view, 7> kSections = {
+    "orders", "refunds", "replication", "limits", "snapshot", "memory", "wal"};
 
 // A value as written, in the file or after a flag.
 struct RawValue {
@@ -325,6 +325,9 @@ const KeyDef kKeys[] = {
     {"memory.huge_pages", "BOOL", "back the heap with transparent huge pages",
      [](Config& c, const RawValue& v) { return read_bool(v, &c.memory.huge_pages); },
      [](const Config& c) { return std::string(c.memory.huge_pages ? "true" : "false"); }},
+    {"wal.preallocate", "BOOL", "create log segments at full size, zero-filled, ahead of use",
+     [](Config& c, const RawValue& v) { return read_bool(v, &c.wal.preallocate); },
+     [](const Config& c) { return std::string(c.wal.preallocate ? "true" : "false"); }},
     {"expiries_per_tick_max", "COUNT", "orders expired per loop iteration at most",
      [](Config& c, const RawValue& v) {
        return read_count(v, 1, limits::kExpiriesPerTickMax, &c.expiries_per_tick_max);

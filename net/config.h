@@ -137,6 +137,12 @@ struct MemoryConfig {
   bool huge_pages = true;
 };
 
+// WAL segments created at full size and zero-filled ahead of use, so that a commit's
+// fdatasync has no metadata to journal (persistence/wal_writer.h, Preallocation).
+struct WalConfig {
+  bool preallocate = true;
+};
+
 struct Config {
   Endpoint listen{"127.0.0.1", 7700, false};
   std::optional<Endpoint> metrics_listen = Endpoint{"127.0.0.1", 7701, false};  // "" disables
@@ -149,6 +155,7 @@ struct Config {
   LimitsConfig limits;
   SnapshotConfig snapshot;
   MemoryConfig memory;
+  WalConfig wal;
   std::uint64_t expiries_per_tick_max = limits::kExpiriesPerTickDefault;
   LogLevel log_level = LogLevel::kInfo;
 

@@ -23,7 +23,8 @@
 
 namespace smsx::persistence {
 
-// A file opened for writing, positioned at its end. Not copyable.
+// A file opened for writing, positioned at its end (or, from open_for_overwrite(), at its
+// start). Not copyable.
 class WritableFile {
  public:
   WritableFile() = default;
@@ -68,6 +69,11 @@ class Env {
   // Creates `path`, or truncates it to 0 bytes if it exists, and opens it for appending.
   virtual Status new_writable_file(const std::string& path,
                                    std::unique_ptr<WritableFile>* file) = 0;
+  // Opens the existing `path` for writing from offset 0 without truncating it (a
+  // preallocated file whose bytes are overwritten in place); size() then counts the bytes
+  // written through this handle, not the file's length.
+  virtual Status open_for_overwrite(const std::string& path,
+                                    std::unique_ptr<WritableFile>* file) = 0;
   virtual Status new_readable_file(const std::string& path,
                                    std::unique_ptr<ReadableFile>* file) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..", in no given order.

@@ -127,6 +127,13 @@ Status PosixEnv::new_writable_file(const std::string& path, std::unique_ptr<Writ
   return Status();
 }
 
+Status PosixEnv::open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return posix_error("open for overwriting", path);
+  *file = std::make_unique<PosixWritableFile>(path, fd);
+  return Status();
+}
+
 Status PosixEnv::new_readable_file(const std::string& path, std::unique_ptr<ReadableFile>* file) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return posix_error("open for reading", path);

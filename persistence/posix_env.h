@@ -10,6 +10,7 @@ namespace smsx::persistence {
 class PosixEnv final : public Env {
  public:
   Status new_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) override;
+  Status open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) override;
   Status new_readable_file(const std::string& path, std::unique_ptr<ReadableFile>* file) override;
   Status list_dir(const std::string& dir, std::vector<std::string>* names) override;
   Status create_dir(const std::string& dir) override;

@@ -30,6 +30,11 @@ inline constexpr size_t kSegmentHeaderCrcOffset = 16;
 inline constexpr size_t kSegmentHeaderBytes = 20;
 static_assert(kSegmentHeaderCrcOffset + 4 == kSegmentHeaderBytes);
 
+// The next segment, prepared ahead (zero-filled to its full size and synced) when segments
+// are preallocated, and renamed to its segment name when the log rolls over to it. Never
+// read: recovery ignores it and the writer deletes a leftover one when it opens.
+inline constexpr char kSpareSegmentName[] = "wal-spare.tmp";
+
 // A commit rolls to a new segment before its batch would take the current one past this
 // size, unless the segment holds no record yet (so one oversized batch still fits).
 inline constexpr uint64_t kSegmentBytesMax = 64ull << 20;  // 64 MiB

@@ -1,6 +1,7 @@
 #include "persistence/wal_reader.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "core/assert.h"
@@ -10,8 +11,11 @@
 namespace smsx::persistence {
 namespace {
 
+// Compares the range with itself shifted by one byte (memcmp is vectorised): the zero-filled
+// rest of a preallocated segment is tens of megabytes.
 bool all_zero(const uint8_t* begin, const uint8_t* end) {
-  return std::all_of(begin, end, [](uint8_t byte) { return byte == 0; });
+  if (begin >= end) return true;
+  return *begin == 0 && std::memcmp(begin, begin + 1, static_cast<size_t>(end - begin - 1)) == 0;
 }
 
 const char* header_check_name(SegmentHeaderCheck check) {
@@ -86,7 +90,15 @@ bool WalReader::next(WalRecord* record) {
     const RecordCheck check =
         check_record(std::span<const uint8_t>(buffer_.get() + offset_, segment_bytes_ - offset_),
                      &view, &record_bytes);
-    if (check != RecordCheck::kIntact) return handle_damage(check, record_bytes);
+    if (check != RecordCheck::kIntact) {
+      // Nothing but zeros to the end of the file: the unused part of a preallocated segment
+      // (or of one a crash left grown with zeros). The segment ends here.
+      if (all_zero(buffer_.get() + offset_, buffer_.get() + segment_bytes_)) {
+        segment_bytes_ = offset_;
+        continue;
+      }
+      return handle_damage(check, record_bytes);
+    }
     // An intact record is exactly what the writer wrote, so a wrong LSN or type is not a
     // torn write: it is a gap, a reordering or a format the engine does not know.
     if (view.lsn != expected_lsn_) {

@@ -12,6 +12,9 @@
 //     cut off (the file truncated and synced) so new appends follow valid data.
 //   - A last segment holding no record (header only, or shorter than a header or with a
 //     zero-filled header after a crash while it was created) is an empty segment.
+//   - Zeros from a record boundary to the end of a file end that segment cleanly (the
+//     unused part of a preallocated segment); the next segment must then start at the next
+//     LSN, so zeros where records were lost still stop recovery with a gap.
 //
 // Usage at start-up (after loading the snapshot at LSN s, or s = 0 without one):
 //   WalReader reader(env, dir, is_known_type);

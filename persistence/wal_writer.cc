@@ -1,5 +1,7 @@
 #include "persistence/wal_writer.h"
 
+#include <algorithm>
+
 #include "core/assert.h"
 #include "persistence/coding.h"
 #include "persistence/file_names.h"
@@ -10,6 +12,35 @@ namespace {
 
 // Buffers kept for reuse by recycle_batch(): one being filled, one being written, one spare.
 constexpr size_t kSpareBatchesMax = 2;
+
+// Zeros are written in pieces of this size, from one static (never allocated) buffer: the
+// helper thread allocates nothing large that a fork() for a snapshot could catch half-done.
+constexpr size_t kZeroChunkBytes = 1 << 20;
+const uint8_t kZeroChunk[kZeroChunkBytes] = {};
+
+// Creates `path` holding `bytes` zero bytes (synced when `sync`).
+Status write_zero_file(Env& env, const std::string& path, uint64_t bytes, bool sync) {
+  std::unique_ptr<WritableFile> file;
+  PERSIST_RETURN_IF_ERROR(env.new_writable_file(path, &file));
+  for (uint64_t left = bytes; left > 0;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, kZeroChunkBytes));
+    PERSIST_RETURN_IF_ERROR(file->append(std::span<const uint8_t>(kZeroChunk, n)));
+    left -= n;
+  }
+  if (sync) PERSIST_RETURN_IF_ERROR(file->sync());
+  return file->close();
+}
+
+// Whether the segment at `path` holds no record: nothing after its header but zeros (a
+// preallocated segment that a crash left before its first record).
+Status holds_no_record(Env& env, const std::string& path, bool* empty) {
+  std::vector<uint8_t> contents;
+  PERSIST_RETURN_IF_ERROR(env.read_file(path, &contents));
+  *empty = contents.size() <= kSegmentHeaderBytes ||
+           std::all_of(contents.begin() + kSegmentHeaderBytes, contents.end(),
+                       [](uint8_t b) { return b == 0; });
+  return Status();
+}
 
 }  // namespace
 
@@ -26,15 +57,17 @@ Status WalWriter::open(Env& env, const std::string& dir, uint64_t next_lsn,
     }
     if (segment.lsn == next_lsn) {
       // Recreating it is safe only if it holds no record (a crash right after creation).
-      uint64_t bytes = 0;
-      PERSIST_RETURN_IF_ERROR(env.file_size(segment.path, &bytes));
-      if (bytes > kSegmentHeaderBytes) {
+      bool empty = false;
+      PERSIST_RETURN_IF_ERROR(holds_no_record(env, segment.path, &empty));
+      if (!empty) {
         return Status::invalid_argument("cannot start the WAL at LSN " + std::to_string(next_lsn) +
-                                        ": " + segment.path + " already holds " +
-                                        std::to_string(bytes) + " bytes");
+                                        ": " + segment.path + " already holds records");
       }
     }
   }
+  // A spare left by an earlier run may be incomplete: a new one is written when needed.
+  const std::string spare = join_path(dir, kSpareSegmentName);
+  if (env.file_exists(spare)) PERSIST_RETURN_IF_ERROR(env.delete_file(spare));
   std::unique_ptr<WalWriter> result(new WalWriter(env, dir, options, next_lsn));
   PERSIST_RETURN_IF_ERROR(result->start_segment(next_lsn));
   *writer = std::move(result);
@@ -50,6 +83,7 @@ WalWriter::WalWriter(Env& env, std::string dir, const WalWriterOptions& options,
       durable_lsn_(next_lsn - 1) {}
 
 WalWriter::~WalWriter() {
+  if (spare_thread_.joinable()) spare_thread_.join();
   if (file_ != nullptr) (void)file_->close();
 }
 
@@ -132,7 +166,7 @@ Status WalWriter::start_segment(uint64_t first_lsn) {
   const std::string path = join_path(dir_, segment_file_name(first_lsn));
   uint8_t header[kSegmentHeaderBytes];
   encode_segment_header(first_lsn, header);
-  Status status = env_.new_writable_file(path, &file_);
+  Status status = create_segment_file(path);
   if (status.ok()) status = file_->append(header);
   if (status.ok() && options_.durability == Durability::kFdatasync) {
     status = file_->sync();
@@ -141,7 +175,38 @@ Status WalWriter::start_segment(uint64_t first_lsn) {
   if (!status.ok()) return fail(std::move(status));
   segment_first_lsn_ = first_lsn;
   segment_path_ = path;
+  if (options_.preallocation == Preallocation::kBackground) prepare_spare_in_background();
   return Status();
+}
+
+// Opens `path` as file_, positioned at 0. Preallocated, it is the spare renamed: a crash
+// before the header is synced leaves a segment of zeros, which recovery reads as empty.
+Status WalWriter::create_segment_file(const std::string& path) {
+  if (options_.preallocation == Preallocation::kNone) return env_.new_writable_file(path, &file_);
+  PERSIST_RETURN_IF_ERROR(take_spare());
+  PERSIST_RETURN_IF_ERROR(env_.rename_file(spare_path(), path));
+  return env_.open_for_overwrite(path, &file_);
+}
+
+std::string WalWriter::spare_path() const { return join_path(dir_, kSpareSegmentName); }
+
+void WalWriter::prepare_spare_in_background() {
+  SMSX_ASSERT(!spare_thread_.joinable());
+  spare_thread_ = std::thread([this] {
+    spare_status_ = write_zero_file(env_, spare_path(), options_.segment_bytes_max,
+                                    options_.durability == Durability::kFdatasync);
+  });
+}
+
+// Makes sure the spare exists, zero-filled and synced: the helper's, or one written now.
+Status WalWriter::take_spare() {
+  if (spare_thread_.joinable()) {
+    spare_thread_.join();
+    // A helper's failure is retried here, where a failure stops the log.
+    if (spare_status_.ok() && env_.file_exists(spare_path())) return Status();
+  }
+  return write_zero_file(env_, spare_path(), options_.segment_bytes_max,
+                         options_.durability == Durability::kFdatasync);
 }
 
 Status WalWriter::fail(Status status) {

@@ -137,6 +137,9 @@ int main(int argc, char** argv) {
   }
 
   persistence::WalWriterOptions wal_options;
+  if (config.wal.preallocate && config.durability == net::Durability::kFsync) {
+    wal_options.preallocation = persistence::Preallocation::kBackground;
+  }
   if (config.durability == net::Durability::kNone) {
     wal_options.durability = persistence::Durability::kNone;
     net::log_warn(

@@ -33,12 +33,12 @@ class FaultWritableFile final : public WritableFile {
     if (env_.check_fault(FaultOp::kAppend, &err, &partial)) {
       partial = std::min(partial, data.empty() ? 0 : data.size() - 1);
       size_t stored = 0;
-      env_.append_bytes(*inode_, data.data(), partial, &stored);
+      store(data.data(), partial, &stored);
       size_ += stored;
       return fault_status(err, "write", path_ + " at offset " + std::to_string(size_));
     }
     size_t stored = 0;
-    const bool fit = env_.append_bytes(*inode_, data.data(), data.size(), &stored);
+    const bool fit = store(data.data(), data.size(), &stored);
     size_ += stored;
     if (!fit) return fault_status(ENOSPC, "write", path_ + " at offset " + std::to_string(size_));
     return Status();
@@ -73,6 +73,19 @@ class FaultWritableFile final : public WritableFile {
   const std::string& path() const override { return path_; }
 
  private:
+  // Stores `n` bytes at this handle's position: over the file's existing bytes first (a
+  // file opened for overwriting), then appended past its end.
+  bool store(const uint8_t* bytes, size_t n, size_t* stored) {
+    const size_t length = inode_->data.size();
+    const size_t over = size_ < length ? std::min<size_t>(n, length - size_) : 0;
+    if (over == 0) return env_.append_bytes(*inode_, bytes, n, stored);
+    std::copy_n(bytes, over, inode_->data.begin() + static_cast<ptrdiff_t>(size_));
+    size_t appended = 0;
+    const bool fit = over == n || env_.append_bytes(*inode_, bytes + over, n - over, &appended);
+    *stored = over + appended;
+    return fit;
+  }
+
   Status check_alive() const {
     if (generation_ != env_.generation()) return fault_status(EBADF, "use after crash", path_);
     return Status();
@@ -207,6 +220,16 @@ Status FaultEnv::new_writable_file(const std::string& path, std::unique_ptr<Writ
   return Status();
 }
 
+Status FaultEnv::open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) {
+  int err = 0;
+  size_t partial = 0;
+  if (check_fault(FaultOp::kCreate, &err, &partial)) return fault_status(err, "open", path);
+  auto it = files_.find(path);
+  if (it == files_.end()) return fault_status(ENOENT, "open", path);
+  *file = std::make_unique<FaultWritableFile>(*this, path, it->second);
+  return Status();
+}
+
 Status FaultEnv::new_readable_file(const std::string& path, std::unique_ptr<ReadableFile>* file) {
   int err = 0;
   size_t partial = 0;
@@ -293,14 +316,37 @@ Status FaultEnv::file_size(const std::string& path, uint64_t* bytes) {
 
 bool FaultEnv::file_exists(const std::string& path) { return files_.contains(path); }
 
+// Unsynced writes over a file's existing bytes (a preallocated segment): like appends, the
+// pages of the changed range reach the disk in file order up to a random page boundary,
+// and the next page may be torn.
+std::vector<uint8_t> FaultEnv::crash_overwrite(const std::vector<uint8_t>& data,
+                                               const std::vector<uint8_t>& durable) {
+  const auto first = std::mismatch(data.begin(), data.end(), durable.begin());
+  if (first.first == data.end()) return durable;  // nothing unsynced
+  const uint64_t start = static_cast<uint64_t>(first.first - data.begin());
+  uint64_t end = data.size();
+  while (end > start && data[end - 1] == durable[end - 1]) --end;
+  const uint64_t first_boundary = (start / page_bytes_ + 1) * page_bytes_;
+  std::vector<uint64_t> cuts = {start};
+  for (uint64_t at = first_boundary; at < end; at += page_bytes_) cuts.push_back(at);
+  cuts.push_back(end);
+  uint64_t keep = cuts[random(cuts.size())];
+  if (keep < end && random(3) == 0) keep += 1 + random(std::min<uint64_t>(page_bytes_, end - keep));
+  std::vector<uint8_t> result = durable;
+  std::copy(data.begin() + static_cast<ptrdiff_t>(start),
+            data.begin() + static_cast<ptrdiff_t>(keep),
+            result.begin() + static_cast<ptrdiff_t>(start));
+  return result;
+}
+
 std::vector<uint8_t> FaultEnv::crash_contents(const Inode& inode, CrashMode mode) {
   const std::vector<uint8_t>& data = inode.data;
   const std::vector<uint8_t>& durable = inode.durable;
+  if (mode == CrashMode::kDropUnsynced) return durable;
+  if (data.size() == durable.size()) return crash_overwrite(data, durable);
   const bool appended_only =
-      data.size() >= durable.size() && std::equal(durable.begin(), durable.end(), data.begin());
-  if (mode == CrashMode::kDropUnsynced || !appended_only || data.size() == durable.size()) {
-    return durable;
-  }
+      data.size() > durable.size() && std::equal(durable.begin(), durable.end(), data.begin());
+  if (!appended_only) return durable;
   // Keep whole pages of the unsynced appends up to a random page boundary (or the end).
   const uint64_t start = durable.size();
   const uint64_t end = data.size();

@@ -54,6 +54,7 @@ class FaultEnv final : public Env {
 
   // Env.
   Status new_writable_file(const std::string& path, std::unique_ptr<WritableFile>* file) override;
+  Status open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) override;
   Status new_readable_file(const std::string& path, std::unique_ptr<ReadableFile>* file) override;
   Status list_dir(const std::string& dir, std::vector<std::string>* names) override;
   Status create_dir(const std::string& dir) override;
@@ -108,6 +109,8 @@ class FaultEnv final : public Env {
   void link(const std::string& path, std::shared_ptr<Inode> inode);
   void unlink(const std::string& path);
   std::vector<uint8_t> crash_contents(const Inode& inode, CrashMode mode);
+  std::vector<uint8_t> crash_overwrite(const std::vector<uint8_t>& data,
+                                       const std::vector<uint8_t>& durable);
   uint64_t used_bytes() const;
 
   std::mt19937_64 rng_;

@@ -35,6 +35,7 @@ struct Coverage {
   uint64_t failed_commits = 0;
   uint64_t kills_in_recovery = 0;
   uint64_t torn_tails_cut = 0;
+  uint64_t preallocated_torn_tails_cut = 0;
   uint64_t unacked_records_recovered = 0;
   uint64_t snapshots = 0;
   uint64_t snapshot_fallbacks = 0;
@@ -71,6 +72,8 @@ class CrashRun {
   CrashRun(uint64_t seed, Coverage* coverage)
       : coverage_(*coverage), env_(seed, kPageSizes[seed % 4]), store_(env_, kWalDir, kWalDir) {
     segment_bytes_max_ = 256 + env_.random(4096);
+    // Every other seed writes into preallocated (zero-filled) segments.
+    preallocation_ = seed % 2 == 0 ? Preallocation::kInline : Preallocation::kNone;
     SMSX_ASSERT(env_.create_dir(kWalDir).ok());
   }
 
@@ -133,11 +136,15 @@ class CrashRun {
     }
     if (::testing::Test::HasFailure()) return Status();
     coverage_.torn_tails_cut += read.torn_tail.has_value() ? 1 : 0;
+    if (preallocation_ != Preallocation::kNone && read.torn_tail.has_value()) {
+      ++coverage_.preallocated_torn_tails_cut;
+    }
     coverage_.unacked_records_recovered += log.size() - model_.acked;
     model_.attempted.resize(log.size());  // records after the recovered end are gone
     model_.acked = log.size();            // read back after the crash: on disk
     WalWriterOptions options;
     options.segment_bytes_max = segment_bytes_max_;
+    options.preallocation = preallocation_;
     return WalWriter::open(env_, kWalDir, read.last_lsn + 1, options, &writer_);
   }
 
@@ -208,6 +215,7 @@ class CrashRun {
   FaultEnv env_;
   SnapshotStore store_;
   uint64_t segment_bytes_max_;
+  Preallocation preallocation_;
   Model model_;
   std::unique_ptr<WalWriter> writer_;
 };
@@ -223,15 +231,19 @@ TEST(WalCrashTest, AcknowledgedRecordsSurviveRandomCrashes) {
     }
   }
   std::printf("commits %" PRIu64 ", failed commits %" PRIu64 ", kills in recovery %" PRIu64
-              ", torn tails cut %" PRIu64 ", unacknowledged records recovered %" PRIu64
-              ", snapshots %" PRIu64 ", fallbacks %" PRIu64 ", segments deleted %" PRIu64 "\n",
+              ", torn tails cut %" PRIu64 " (%" PRIu64
+              " in preallocated segments)"
+              ", unacknowledged records recovered %" PRIu64 ", snapshots %" PRIu64
+              ", fallbacks %" PRIu64 ", segments deleted %" PRIu64 "\n",
               coverage.commits, coverage.failed_commits, coverage.kills_in_recovery,
-              coverage.torn_tails_cut, coverage.unacked_records_recovered, coverage.snapshots,
-              coverage.snapshot_fallbacks, coverage.segments_deleted);
+              coverage.torn_tails_cut, coverage.preallocated_torn_tails_cut,
+              coverage.unacked_records_recovered, coverage.snapshots, coverage.snapshot_fallbacks,
+              coverage.segments_deleted);
   EXPECT_GT(coverage.commits, 0u);
   EXPECT_GT(coverage.failed_commits, 0u);
   EXPECT_GT(coverage.kills_in_recovery, 0u);
   EXPECT_GT(coverage.torn_tails_cut, 0u);
+  EXPECT_GT(coverage.preallocated_torn_tails_cut, 0u);
   EXPECT_GT(coverage.unacked_records_recovered, 0u);
   EXPECT_GT(coverage.snapshots, 0u);
   EXPECT_GT(coverage.snapshot_fallbacks, 0u);

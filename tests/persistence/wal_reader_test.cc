@@ -195,17 +195,56 @@ TEST_F(WalReaderTest, BadCrcFollowedByNonZeroBytesIsAnError) {
   EXPECT_THAT(read.status.message(), HasSubstr("followed by non-zero bytes"));
 }
 
-TEST_F(WalReaderTest, ZeroFilledTailIsCut) {
+// Zeros after the last record (a preallocated segment, or a file a crash left grown with
+// zeros) are the end of the log: nothing was torn and nothing is cut.
+TEST_F(WalReaderTest, ZerosAfterTheLastRecordEndTheLogWithoutCuttingIt) {
   std::vector<uint8_t> image = segment_image(1, records(1, 3));
-  const size_t valid = image.size();
   image.insert(image.end(), 4096, 0);
   put(1, image);
   const ReadResult read = read_log(env_);
   ASSERT_TRUE(read.status.ok()) << read.status.to_string();
   EXPECT_EQ(read.records, records(1, 3));
+  EXPECT_EQ(read.last_lsn, 3u);
+  EXPECT_FALSE(read.torn_tail.has_value());
+  EXPECT_EQ(size_of(1), image.size());
+}
+
+TEST_F(WalReaderTest, ASegmentEndingInZerosIsFollowedByTheNextOne) {
+  std::vector<uint8_t> first = segment_image(1, records(1, 3));
+  first.insert(first.end(), 1000, 0);
+  put(1, first);
+  put(4, segment_image(4, records(4, 3)));
+  const ReadResult read = read_log(env_);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, records(1, 6));
+}
+
+// Zeros where records were lost in an earlier segment are not taken for its end: the next
+// segment does not start at the next LSN.
+TEST_F(WalReaderTest, ZerosWhereRecordsWereLostInAnEarlierSegmentAreAGap) {
+  std::vector<uint8_t> first = segment_image(1, records(1, 3));
+  std::fill(first.begin() + static_cast<ptrdiff_t>(offset_of(2)), first.end(), 0);  // LSN 3
+  first.insert(first.end(), 1000, 0);
+  put(1, first);
+  put(4, segment_image(4, records(4, 3)));
+  const ReadResult read = read_log(env_);
+  EXPECT_EQ(read.status.code(), Status::Code::kCorruption);
+  EXPECT_NE(read.status.to_string().find("gap"), std::string::npos) << read.status.to_string();
+}
+
+// A torn record in a preallocated segment: damage followed by zeros is cut as before.
+TEST_F(WalReaderTest, ATornRecordBeforeZerosIsCut) {
+  std::vector<uint8_t> image = segment_image(1, records(1, 3));
+  const size_t third = offset_of(2);
+  std::fill(image.begin() + static_cast<ptrdiff_t>(third) + kRecordHeaderBytes + 2, image.end(), 0);
+  image.insert(image.end(), 4096, 0);
+  put(1, image);
+  const ReadResult read = read_log(env_);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, records(1, 2));
   ASSERT_TRUE(read.torn_tail.has_value());
-  EXPECT_EQ(read.torn_tail->offset, valid);
-  EXPECT_EQ(size_of(1), valid);
+  EXPECT_EQ(read.torn_tail->offset, third);
+  EXPECT_EQ(size_of(1), third);
 }
 
 TEST_F(WalReaderTest, LengthAboveTheMaximumAtTheTailIsCut) {

@@ -1,10 +1,15 @@
 #include "persistence/wal_writer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <thread>
 
+#include "core/assert.h"
 #include "persistence/file_names.h"
+#include "persistence/posix_env.h"
 #include "tests/persistence/fault_env_util.h"
 #include "tests/persistence/wal_test_util.h"
 
@@ -164,6 +169,95 @@ TEST(WalWriterTest, BatchesCanBeWrittenOnAnotherThread) {
     writer->recycle_batch(std::move(batch));
   }
   EXPECT_EQ(read_log(env).records, written);
+}
+
+std::unique_ptr<WalWriter> open_preallocated(Env& env, uint64_t next_lsn, uint64_t segment_bytes,
+                                             Preallocation preallocation,
+                                             const std::string& dir = kWalDir) {
+  SMSX_ASSERT(env.create_dir(dir).ok());
+  WalWriterOptions options;
+  options.segment_bytes_max = segment_bytes;
+  options.preallocation = preallocation;
+  std::unique_ptr<WalWriter> writer;
+  const Status status = WalWriter::open(env, dir, next_lsn, options, &writer);
+  EXPECT_TRUE(status.ok()) << status.to_string();
+  return writer;
+}
+
+// Each segment is full size from its creation and zero after its last record; the reader
+// ends each one at its zeros and goes on with the next.
+TEST(WalWriterTest, PreallocatedSegmentsAreFullSizeAndReadBackWhole) {
+  FaultEnv env(1);
+  const uint64_t segment_bytes = kSegmentHeaderBytes + 4 * (kRecordHeaderBytes + 40) + 30;
+  auto writer = open_preallocated(env, 1, segment_bytes, Preallocation::kInline);
+  std::vector<Record> written;
+  ASSERT_EQ(env.contents(segment_paths(env).front()).size(), segment_bytes);
+  for (int batch = 0; batch < 10; ++batch) {
+    ASSERT_TRUE(write_batch_of(*writer, 2, 40, &written).ok());
+  }
+  const std::vector<std::string> segments = segment_paths(env);
+  ASSERT_EQ(segments.size(), 5u);
+  for (const std::string& segment : segments) {
+    const std::vector<uint8_t> contents = env.contents(segment);
+    EXPECT_EQ(contents.size(), segment_bytes);
+    EXPECT_TRUE(std::all_of(contents.end() - 30, contents.end(), [](uint8_t b) { return b == 0; }));
+  }
+  const ReadResult read = read_log(env);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, written);
+  EXPECT_FALSE(read.torn_tail.has_value());  // zeros are the end, not damage
+}
+
+// A crash before the first record leaves a segment of zeros after its header: it holds no
+// record, so it may be recreated; once it has one, never.
+TEST(WalWriterTest, OpenRecreatesAnEmptyPreallocatedSegmentButNeverOneWithRecords) {
+  FaultEnv env(1);
+  { auto writer = open_preallocated(env, 7, 4096, Preallocation::kInline); }
+  ASSERT_EQ(env.contents(segment_paths(env).front()).size(), 4096u);
+  auto writer = open_preallocated(env, 7, 4096, Preallocation::kInline);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(write_batch_of(*writer, 1, 8, nullptr).ok());
+  writer.reset();
+  WalWriterOptions options;
+  options.segment_bytes_max = 4096;
+  options.preallocation = Preallocation::kInline;
+  const Status clobber = WalWriter::open(env, kWalDir, 7, options, &writer);
+  EXPECT_EQ(clobber.code(), Status::Code::kInvalidArgument) << clobber.to_string();
+}
+
+// On the real file system with the helper thread: the next segment is waiting as the spare
+// while the current one fills, and a spare left by a previous run is replaced.
+TEST(WalWriterTest, BackgroundPreallocationKeepsTheNextSegmentReady) {
+  char name[] = "/tmp/smsx-wal-prealloc-XXXXXX";
+  ASSERT_NE(::mkdtemp(name), nullptr);
+  const std::string dir = name;
+  PosixEnv env;
+  const std::string spare = join_path(dir, kSpareSegmentName);
+  ASSERT_TRUE(env.write_file_durably(spare, std::vector<uint8_t>{1, 2, 3}).ok());
+  const uint64_t segment_bytes = 16 * 1024;
+  std::vector<Record> written;
+  {
+    auto writer = open_preallocated(env, 1, segment_bytes, Preallocation::kBackground, dir);
+    for (int batch = 0; batch < 40; ++batch) {
+      ASSERT_TRUE(write_batch_of(*writer, 20, 100, &written).ok());
+    }
+  }  // the destructor waits for the helper
+  uint64_t bytes = 0;
+  ASSERT_TRUE(env.file_size(spare, &bytes).ok());
+  EXPECT_EQ(bytes, segment_bytes);
+  std::vector<uint8_t> contents;
+  ASSERT_TRUE(env.read_file(spare, &contents).ok());
+  EXPECT_TRUE(std::all_of(contents.begin(), contents.end(), [](uint8_t b) { return b == 0; }));
+  const std::vector<std::string> segments = segment_paths(env, dir);
+  EXPECT_EQ(segments.size(), 7u);  // 6 batches of 20 records of 117 bytes per 16 KiB
+  for (const std::string& segment : segments) {
+    ASSERT_TRUE(env.file_size(segment, &bytes).ok());
+    EXPECT_EQ(bytes, segment_bytes) << segment;
+  }
+  const ReadResult read = read_log(env, dir);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, written);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(WalWriterDeathTest, ReservedTypeIsABug) {
