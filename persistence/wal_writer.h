@@ -44,7 +44,8 @@ enum class Durability : uint8_t {
 // Whether segments are created at their full size, zero-filled and synced, before records
 // go in. Then a commit's write overwrites blocks that are allocated and written, so its
 // fdatasync has no file size or block allocation to journal: on this project's ext4 test
-// machine 0.10–0.11 ms per commit instead of 0.15–0.18 ms (docs/benchmarks.md, "WAL").
+// machine a median write + fdatasync of 0.10–0.11 ms instead of 0.15–0.18 ms
+// (docs/benchmarks.md, "WAL preallocation").
 // The cost: each segment takes segment_bytes_max on disk from its creation, and writing the
 // zeros (tens of milliseconds for 64 MiB).
 enum class Preallocation : uint8_t {
