@@ -111,24 +111,28 @@ std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
 // Beyond it the table grows as it fills.
 constexpr uint64_t kReservedIdsMax = 4'000'000;
 
-// About how many records the log holds after `lsn`: the bytes of the segments from the one
-// holding lsn + 1 on, over the size of a typical place-order record (most records are
-// keyed, and most are about that size or larger). It may overcount by the part of that
-// first segment the snapshot covers. 0 if the segments cannot be listed or sized: the
-// replay then reports the error.
+// The bytes of the last segment that may hold records: up to its last non-zero byte (a
+// preallocated segment is zeros after its last record). 0 if it cannot be read.
+uint64_t last_segment_bytes(Env& env, const std::string& path) {
+  std::vector<uint8_t> contents;
+  if (!env.read_file(path, &contents).ok()) return 0;
+  const auto last = std::find_if(contents.rbegin(), contents.rend(), [](uint8_t b) { return b; });
+  return static_cast<uint64_t>(contents.rend() - last);
+}
+
+// About how many records the log holds after `lsn`: exactly, from the segments' first LSNs,
+// for every segment but the last; for the last, its bytes over the size of a typical
+// place-order record (most records are keyed, and most are about that size or larger).
+// 0 if the segments cannot be listed: the replay then reports the error.
 uint64_t records_after_estimate(Env& env, const std::string& wal_dir, uint64_t lsn) {
   std::vector<NamedFile> segments;
-  if (!list_segments(env, wal_dir, &segments).ok()) return 0;
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const bool after = i + 1 == segments.size() || segments[i + 1].lsn > lsn + 1;
-    if (!after) continue;  // every record of segment i is at or before lsn
-    std::unique_ptr<ReadableFile> file;
-    uint64_t size = 0;
-    if (!env.new_readable_file(segments[i].path, &file).ok() || !file->size(&size).ok()) return 0;
-    bytes += size;
+  if (!list_segments(env, wal_dir, &segments).ok() || segments.empty()) return 0;
+  uint64_t records = 0;
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    const uint64_t from = std::max(segments[i].lsn, lsn + 1);
+    if (segments[i + 1].lsn > from) records += segments[i + 1].lsn - from;
   }
-  return bytes / kPlaceOrderRecordBytesMax;
+  return records + last_segment_bytes(env, segments.back().path) / kPlaceOrderRecordBytesMax;
 }
 
 // How many commands ahead of the one being applied replay prefetches: enough to cover a

@@ -19,7 +19,13 @@ inline constexpr size_t kLsnDigits = 20;  // enough for every uint64_t, so names
 inline constexpr size_t kSegmentNameBytes = 4 + kLsnDigits + 4;
 
 inline constexpr uint32_t kSegmentMagic = 0x57584d53u;  // bytes "SMXW"
+// Version 1: records appended (the file ends after the last record, or in a torn tail).
+// Version 2: a preallocated segment (WalWriterOptions::preallocation): created zero-filled
+// at its full size, records written over the zeros; zeros from a record boundary to the
+// end of the file end the segment. Builds that know only version 1 refuse version 2 by
+// its number instead of taking its zeros for damage.
 inline constexpr uint32_t kSegmentVersion = 1;
+inline constexpr uint32_t kSegmentVersionPreallocated = 2;
 
 // Segment file header: magic u32 @0, version u32 @4, first LSN u64 @8,
 // masked CRC32C of bytes [0, 16) u32 @16.
@@ -54,9 +60,16 @@ inline constexpr size_t kRecordCrcCoverageOffset = kRecordLengthOffset;
 static_assert(kRecordTypeOffset + 1 == kRecordHeaderBytes);
 static_assert(kRecordLsnOffset + 8 == kRecordTypeOffset);
 
+// Bit 31 of the length field, in preallocated (version 2) segments only: set on the first
+// record of each write(). After a power loss the pages of the last, unsynced write may
+// reach the disk in any order; recovery cuts damage followed by intact records as that
+// write's torn tail only when no intact record after the damage starts a write.
+inline constexpr uint32_t kRecordBatchStartFlag = 1u << 31;
+
 // Largest payload of one record. The engine's encoded commands are far smaller; a length
 // above this in a header is damage, not a record.
 inline constexpr uint32_t kRecordPayloadBytesMax = 1u << 20;  // 1 MiB
+static_assert(kRecordPayloadBytesMax < kRecordBatchStartFlag);
 static_assert(kSegmentHeaderBytes + kRecordHeaderBytes + kRecordPayloadBytesMax <= kSegmentBytesMax,
               "a record of the largest size must fit in one segment");
 

@@ -91,9 +91,10 @@ bool WalReader::next(WalRecord* record) {
         check_record(std::span<const uint8_t>(buffer_.get() + offset_, segment_bytes_ - offset_),
                      &view, &record_bytes);
     if (check != RecordCheck::kIntact) {
-      // Nothing but zeros to the end of the file: the unused part of a preallocated segment
-      // (or of one a crash left grown with zeros). The segment ends here.
-      if (all_zero(buffer_.get() + offset_, buffer_.get() + segment_bytes_)) {
+      // Nothing but zeros to the end of a preallocated segment: its unused part. The
+      // segment ends here. (In an appended segment zeros after the last record are a torn
+      // tail: the file grew but the data never reached the disk.)
+      if (preallocated_ && all_zero(buffer_.get() + offset_, buffer_.get() + segment_bytes_)) {
         segment_bytes_ = offset_;
         continue;
       }
@@ -142,12 +143,14 @@ bool WalReader::load_segment() {
   status = file->read_at(0, std::span<uint8_t>(buffer_.get(), bytes), &segment_bytes_);
   if (!status.ok()) return fail(std::move(status));
   segment_loaded_ = true;
+  preallocated_ = false;
 
   uint64_t header_lsn = 0;
+  uint32_t version = kSegmentVersion;
   const uint8_t* data = buffer_.get();
   const SegmentHeaderCheck check = segment_bytes_ < kSegmentHeaderBytes
                                        ? SegmentHeaderCheck::kIncomplete
-                                       : check_segment_header(data, &header_lsn);
+                                       : check_segment_header(data, &header_lsn, &version);
   if (check != SegmentHeaderCheck::kOk) {
     // The header is synced before any record is written, so a crash while the segment was
     // being created leaves a short or damaged header followed by nothing but zeros. That
@@ -166,6 +169,7 @@ bool WalReader::load_segment() {
                                    std::to_string(header_lsn) + ", the name says " +
                                    std::to_string(segment.lsn)));
   }
+  preallocated_ = version == kSegmentVersionPreallocated;
   offset_ = kSegmentHeaderBytes;
   return true;
 }
@@ -178,16 +182,25 @@ bool WalReader::handle_damage(RecordCheck damage, size_t record_bytes) {
   if (!is_last_segment()) {
     return fail(Status::corruption(what + " in a segment that is not the last"));
   }
-  // A commit's write starts only after the previous commit's fdatasync returned, so a torn
-  // write damages only the end of the file: an intact record after the damage proves the
-  // damage is mid-log.
-  if (const size_t intact = find_intact_record_after(offset_); intact != 0) {
+  // A commit's write starts only after the previous commit's fdatasync returned, so only
+  // the last write can be torn. Appended, it is torn as a prefix (the file size orders
+  // it): an intact record after the damage proves the damage is mid-log. Written over a
+  // preallocated segment's zeros, its pages may have reached the disk in any order, so
+  // intact records of that same write may follow the damage; one that starts a write
+  // (kRecordBatchStartFlag) proves an earlier, synced write is damaged.
+  bool write_start_after = false;
+  const size_t intact =
+      find_intact_record_after(offset_, preallocated_ ? &write_start_after : nullptr);
+  if (intact != 0 && !preallocated_) {
     return fail(Status::corruption(what + ", but an intact record follows at offset " +
                                    std::to_string(intact)));
   }
-  // A complete record with a bad CRC is torn only if nothing but zeros follows it (pages
-  // the file system allocated but never wrote).
-  if (damage == RecordCheck::kBadCrc) {
+  if (write_start_after) {
+    return fail(Status::corruption(what + ", but an intact record of a later write follows"));
+  }
+  // A complete record with a bad CRC in an appended segment is torn only if nothing but
+  // zeros follows it (pages the file system allocated but never wrote).
+  if (damage == RecordCheck::kBadCrc && !preallocated_) {
     const uint8_t* end_of_record = buffer_.get() + offset_ + record_bytes;
     if (!all_zero(end_of_record, buffer_.get() + segment_bytes_)) {
       return fail(Status::corruption(what + ", followed by non-zero bytes at offset " +
@@ -210,22 +223,31 @@ bool WalReader::handle_damage(RecordCheck damage, size_t record_bytes) {
   return end_of_log();
 }
 
-size_t WalReader::find_intact_record_after(size_t from) const {
+size_t WalReader::find_intact_record_after(size_t from, bool* write_start) const {
   const uint8_t* data = buffer_.get();
   // More records than this cannot fit in the bytes after `from`.
   const uint64_t lsn_limit = expected_lsn_ + (segment_bytes_ - from) / kRecordHeaderBytes;
+  size_t first = 0;
   for (size_t at = from + 1; at + kRecordHeaderBytes <= segment_bytes_; ++at) {
     const uint64_t lsn = decode_u64(data + at + kRecordLsnOffset);
     if (lsn < expected_lsn_ || lsn > lsn_limit) continue;
     if (data[at + kRecordTypeOffset] == kRecordTypeReserved) continue;
-    const uint32_t length = decode_u32(data + at + kRecordLengthOffset);
+    const uint32_t length_field = decode_u32(data + at + kRecordLengthOffset);
+    const uint32_t length = length_field & ~kRecordBatchStartFlag;
     if (length > segment_bytes_ - at - kRecordHeaderBytes) continue;
     const uint32_t expected_crc = crc32c::unmask(decode_u32(data + at + kRecordCrcOffset));
     const uint32_t crc = crc32c::value(data + at + kRecordCrcCoverageOffset,
                                        kRecordHeaderBytes - kRecordCrcCoverageOffset + length);
-    if (crc == expected_crc) return at;
+    if (crc != expected_crc) continue;
+    if (write_start == nullptr) return at;
+    if (first == 0) first = at;
+    if ((length_field & kRecordBatchStartFlag) != 0) {
+      *write_start = true;
+      return first;
+    }
+    at += kRecordHeaderBytes + length - 1;  // on past this record
   }
-  return 0;
+  return first;
 }
 
 bool WalReader::end_of_log() {

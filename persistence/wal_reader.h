@@ -9,12 +9,15 @@
 //   - The one exception is a torn tail: damage that can only be an interrupted final write.
 //     The damaged bytes must be in the LAST segment, no intact record may follow them, and
 //     after the damaged record there may be only zero bytes (or nothing). The tail is then
-//     cut off (the file truncated and synced) so new appends follow valid data.
+//     cut off (the file truncated and synced) so new appends follow valid data. In a
+//     preallocated segment, whose last write may have reached the disk in any page order,
+//     records and bytes of that same write may follow the damage; an intact record that
+//     starts a write (kRecordBatchStartFlag) may not.
 //   - A last segment holding no record (header only, or shorter than a header or with a
 //     zero-filled header after a crash while it was created) is an empty segment.
-//   - Zeros from a record boundary to the end of a file end that segment cleanly (the
-//     unused part of a preallocated segment); the next segment must then start at the next
-//     LSN, so zeros where records were lost still stop recovery with a gap.
+//   - In a preallocated segment (header version 2), zeros from a record boundary to the
+//     end of the file end that segment cleanly (its unused part); the next segment must
+//     then start at the next LSN, so zeros where records were lost are still a gap.
 //
 // Usage at start-up (after loading the snapshot at LSN s, or s = 0 without one):
 //   WalReader reader(env, dir, is_known_type);
@@ -82,8 +85,9 @@ class WalReader {
   bool fail(Status status);
   bool end_of_log();
   bool handle_damage(RecordCheck damage, size_t record_bytes);
-  // Offset of an intact record with LSN >= expected_ starting after `from`, or 0.
-  size_t find_intact_record_after(size_t from) const;
+  // Offset of the first intact record with LSN >= expected_ starting after `from`, or 0.
+  // With `write_start`: also sets it when any such record has kRecordBatchStartFlag.
+  size_t find_intact_record_after(size_t from, bool* write_start = nullptr) const;
   bool is_last_segment() const { return index_ + 1 == segments_.size(); }
   std::string where(uint64_t offset) const;
 
@@ -100,7 +104,8 @@ class WalReader {
   std::unique_ptr<uint8_t[]> buffer_;
   size_t buffer_bytes_ = 0;
   size_t segment_bytes_ = 0;
-  size_t offset_ = 0;  // next record's offset in the current segment
+  size_t offset_ = 0;          // next record's offset in the current segment
+  bool preallocated_ = false;  // the current segment's header says version 2
 
   uint64_t from_lsn_ = 1;
   uint64_t expected_lsn_ = 1;

@@ -6,24 +6,28 @@
 
 namespace smsx::persistence {
 
-void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes]) {
+void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes],
+                           uint32_t version) {
   SMSX_ASSERT(first_lsn > 0);
   encode_u32(header + kSegmentMagicOffset, kSegmentMagic);
-  encode_u32(header + kSegmentVersionOffset, kSegmentVersion);
+  encode_u32(header + kSegmentVersionOffset, version);
   encode_u64(header + kSegmentFirstLsnOffset, first_lsn);
   encode_u32(header + kSegmentHeaderCrcOffset,
              crc32c::mask(crc32c::value(header, kSegmentHeaderCrcOffset)));
 }
 
-SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn) {
+SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn,
+                                        uint32_t* version) {
   if (decode_u32(header + kSegmentMagicOffset) != kSegmentMagic) {
     return SegmentHeaderCheck::kBadMagic;
   }
   const uint32_t crc = crc32c::unmask(decode_u32(header + kSegmentHeaderCrcOffset));
   if (crc != crc32c::value(header, kSegmentHeaderCrcOffset)) return SegmentHeaderCheck::kBadCrc;
-  if (decode_u32(header + kSegmentVersionOffset) != kSegmentVersion) {
+  const uint32_t found = decode_u32(header + kSegmentVersionOffset);
+  if (found != kSegmentVersion && found != kSegmentVersionPreallocated) {
     return SegmentHeaderCheck::kBadVersion;
   }
+  if (version != nullptr) *version = found;
   *first_lsn = decode_u64(header + kSegmentFirstLsnOffset);
   return SegmentHeaderCheck::kOk;
 }
@@ -32,11 +36,12 @@ namespace {
 
 // Fills the record header for (lsn, type, payload), CRC included; returns the CRC field.
 uint32_t encode_record_header(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload,
-                              uint8_t (&header)[kRecordHeaderBytes]) {
+                              bool batch_start, uint8_t (&header)[kRecordHeaderBytes]) {
   SMSX_ASSERT(lsn > 0);
   SMSX_ASSERT(type != kRecordTypeReserved);
   SMSX_ASSERT(payload.size() <= kRecordPayloadBytesMax);
-  encode_u32(header + kRecordLengthOffset, static_cast<uint32_t>(payload.size()));
+  encode_u32(header + kRecordLengthOffset,
+             static_cast<uint32_t>(payload.size()) | (batch_start ? kRecordBatchStartFlag : 0));
   encode_u64(header + kRecordLsnOffset, lsn);
   header[kRecordTypeOffset] = type;
   uint32_t crc = crc32c::value(header + kRecordCrcCoverageOffset,
@@ -49,9 +54,9 @@ uint32_t encode_record_header(uint64_t lsn, uint8_t type, std::span<const uint8_
 }  // namespace
 
 uint32_t append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
-                       std::span<const uint8_t> payload) {
+                       std::span<const uint8_t> payload, bool batch_start) {
   uint8_t header[kRecordHeaderBytes];
-  const uint32_t crc = encode_record_header(lsn, type, payload, header);
+  const uint32_t crc = encode_record_header(lsn, type, payload, batch_start, header);
   out->insert(out->end(), header, header + kRecordHeaderBytes);
   out->insert(out->end(), payload.begin(), payload.end());
   return crc;
@@ -59,14 +64,15 @@ uint32_t append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
 
 uint32_t record_crc(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload) {
   uint8_t header[kRecordHeaderBytes];
-  return encode_record_header(lsn, type, payload, header);
+  return encode_record_header(lsn, type, payload, false, header);
 }
 
 RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_t* record_bytes) {
   *record_bytes = 0;
   if (data.size() < kRecordHeaderBytes) return RecordCheck::kIncompleteHeader;
   const uint8_t* header = data.data();
-  const uint32_t length = decode_u32(header + kRecordLengthOffset);
+  const uint32_t length_field = decode_u32(header + kRecordLengthOffset);
+  const uint32_t length = length_field & ~kRecordBatchStartFlag;
   if (length > kRecordPayloadBytesMax) return RecordCheck::kLengthTooLarge;
   *record_bytes = kRecordHeaderBytes + length;
   if (*record_bytes > data.size()) return RecordCheck::kIncompletePayload;
@@ -77,6 +83,7 @@ RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_
   record->lsn = decode_u64(header + kRecordLsnOffset);
   record->type = header[kRecordTypeOffset];
   record->payload = data.subspan(kRecordHeaderBytes, length);
+  record->batch_start = (length_field & kRecordBatchStartFlag) != 0;
   return RecordCheck::kIntact;
 }
 

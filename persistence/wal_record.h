@@ -11,17 +11,22 @@
 
 namespace smsx::persistence {
 
-void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes]);
+void encode_segment_header(uint64_t first_lsn, uint8_t (&header)[kSegmentHeaderBytes],
+                           uint32_t version = kSegmentVersion);
 
 enum class SegmentHeaderCheck : uint8_t { kOk, kIncomplete, kBadMagic, kBadVersion, kBadCrc };
 // Verifies a complete segment header and reads its first LSN.
-SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn);
+// *version (when given) is kSegmentVersion or kSegmentVersionPreallocated.
+SegmentHeaderCheck check_segment_header(const uint8_t* header, uint64_t* first_lsn,
+                                        uint32_t* version = nullptr);
 
 // Appends one encoded record (header + payload) to `out`; returns its CRC field.
+// `batch_start` sets kRecordBatchStartFlag (the CRC then covers it too).
 uint32_t append_record(std::vector<uint8_t>* out, uint64_t lsn, uint8_t type,
-                       std::span<const uint8_t> payload);
+                       std::span<const uint8_t> payload, bool batch_start = false);
 
-// The CRC field of the record (lsn, type, payload) as append_record() writes it. Two logs
+// The CRC field of the record (lsn, type, payload) as append_record() writes it without
+// kRecordBatchStartFlag, whatever the flag was where it is stored. Two logs
 // whose records at one LSN have the same CRC hold, for every practical purpose, the same
 // record there (replication compares a standby's last record with the primary's so).
 uint32_t record_crc(uint64_t lsn, uint8_t type, std::span<const uint8_t> payload);
@@ -31,6 +36,7 @@ struct WalRecord {
   uint64_t lsn;
   uint8_t type;
   std::span<const uint8_t> payload;
+  bool batch_start = false;  // kRecordBatchStartFlag was set
 };
 
 // How the bytes at one offset of a segment fail to be an intact record. Incomplete and
@@ -39,7 +45,7 @@ struct WalRecord {
 enum class RecordCheck : uint8_t {
   kIntact,
   kIncompleteHeader,   // fewer than kRecordHeaderBytes bytes remain
-  kLengthTooLarge,     // length field above kRecordPayloadBytesMax
+  kLengthTooLarge,     // length (without kRecordBatchStartFlag) above kRecordPayloadBytesMax
   kIncompletePayload,  // the payload runs past the end of the data
   kBadCrc,             // complete, but the checksum does not match
 };

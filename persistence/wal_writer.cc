@@ -1,6 +1,7 @@
 #include "persistence/wal_writer.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "core/assert.h"
 #include "persistence/coding.h"
@@ -92,9 +93,14 @@ Status WalWriter::append(uint8_t type, std::span<const uint8_t> payload, uint64_
     return status();
   }
   const uint64_t assigned = next_lsn_++;
-  if (pending_.empty()) pending_.first_lsn = assigned;
+  const bool batch_start = pending_.empty();
+  if (batch_start) pending_.first_lsn = assigned;
   pending_.last_lsn = assigned;
-  last_appended_crc_ = append_record(&pending_.bytes, assigned, type, payload);
+  // In a preallocated segment each write's first record is marked (kRecordBatchStartFlag);
+  // last_appended_crc_ is the CRC without the mark, as read_record_crc() gives it.
+  const bool mark = batch_start && options_.preallocation != Preallocation::kNone;
+  last_appended_crc_ = append_record(&pending_.bytes, assigned, type, payload, mark);
+  if (mark) last_appended_crc_ = record_crc(assigned, type, payload);
   if (lsn != nullptr) *lsn = assigned;
   return Status();
 }
@@ -165,7 +171,10 @@ Status WalWriter::start_segment(uint64_t first_lsn) {
   }
   const std::string path = join_path(dir_, segment_file_name(first_lsn));
   uint8_t header[kSegmentHeaderBytes];
-  encode_segment_header(first_lsn, header);
+  encode_segment_header(first_lsn, header,
+                        options_.preallocation == Preallocation::kNone
+                            ? kSegmentVersion
+                            : kSegmentVersionPreallocated);
   Status status = create_segment_file(path);
   if (status.ok()) status = file_->append(header);
   if (status.ok() && options_.durability == Durability::kFdatasync) {
@@ -192,10 +201,14 @@ std::string WalWriter::spare_path() const { return join_path(dir_, kSpareSegment
 
 void WalWriter::prepare_spare_in_background() {
   SMSX_ASSERT(!spare_thread_.joinable());
-  spare_thread_ = std::thread([this] {
-    spare_status_ = write_zero_file(env_, spare_path(), options_.segment_bytes_max,
-                                    options_.durability == Durability::kFdatasync);
-  });
+  try {
+    spare_thread_ = std::thread([this] {
+      spare_status_ = write_zero_file(env_, spare_path(), options_.segment_bytes_max,
+                                      options_.durability == Durability::kFdatasync);
+    });
+  } catch (const std::system_error&) {
+    // No thread to be had (resource limits): take_spare() writes the spare when needed.
+  }
 }
 
 // Makes sure the spare exists, zero-filled and synced: the helper's, or one written now.

@@ -47,7 +47,10 @@ enum class Durability : uint8_t {
 // machine a median write + fdatasync of 0.10–0.11 ms instead of 0.15–0.18 ms
 // (docs/benchmarks.md, "WAL preallocation").
 // The cost: each segment takes segment_bytes_max on disk from its creation, and writing the
-// zeros (tens of milliseconds for 64 MiB).
+// zeros (tens of milliseconds for 64 MiB). Segments get header version 2 and each
+// write's first record kRecordBatchStartFlag: after a power loss the pages of the last,
+// unsynced write may have reached the disk in any order, and the flag is what lets
+// recovery tell that write from damage (docs/wal_format.md, "Preallocation").
 enum class Preallocation : uint8_t {
   kNone,
   kInline,      // the segment is zero-filled when the log rolls over to it

@@ -316,9 +316,10 @@ Status FaultEnv::file_size(const std::string& path, uint64_t* bytes) {
 
 bool FaultEnv::file_exists(const std::string& path) { return files_.contains(path); }
 
-// Unsynced writes over a file's existing bytes (a preallocated segment): like appends, the
-// pages of the changed range reach the disk in file order up to a random page boundary,
-// and the next page may be torn.
+// Unsynced writes over a file's existing bytes (a preallocated segment). No file size
+// orders them: half the time the pages of the changed range reach the disk in file order
+// up to a random page boundary (the next page possibly torn), half the time each page
+// independently, whole or not at all.
 std::vector<uint8_t> FaultEnv::crash_overwrite(const std::vector<uint8_t>& data,
                                                const std::vector<uint8_t>& durable) {
   const auto first = std::mismatch(data.begin(), data.end(), durable.begin());
@@ -326,16 +327,26 @@ std::vector<uint8_t> FaultEnv::crash_overwrite(const std::vector<uint8_t>& data,
   const uint64_t start = static_cast<uint64_t>(first.first - data.begin());
   uint64_t end = data.size();
   while (end > start && data[end - 1] == durable[end - 1]) --end;
+  std::vector<uint8_t> result = durable;
+  auto keep_range = [&](uint64_t from, uint64_t to) {
+    std::copy(data.begin() + static_cast<ptrdiff_t>(from),
+              data.begin() + static_cast<ptrdiff_t>(to),
+              result.begin() + static_cast<ptrdiff_t>(from));
+  };
+  if (random(2) == 0) {
+    ++pages_out_of_order_;
+    for (uint64_t page = start / page_bytes_ * page_bytes_; page < end; page += page_bytes_) {
+      if (random(2) == 0) keep_range(std::max(page, start), std::min(page + page_bytes_, end));
+    }
+    return result;
+  }
   const uint64_t first_boundary = (start / page_bytes_ + 1) * page_bytes_;
   std::vector<uint64_t> cuts = {start};
   for (uint64_t at = first_boundary; at < end; at += page_bytes_) cuts.push_back(at);
   cuts.push_back(end);
   uint64_t keep = cuts[random(cuts.size())];
   if (keep < end && random(3) == 0) keep += 1 + random(std::min<uint64_t>(page_bytes_, end - keep));
-  std::vector<uint8_t> result = durable;
-  std::copy(data.begin() + static_cast<ptrdiff_t>(start),
-            data.begin() + static_cast<ptrdiff_t>(keep),
-            result.begin() + static_cast<ptrdiff_t>(start));
+  keep_range(start, keep);
   return result;
 }
 

@@ -74,6 +74,8 @@ class FaultEnv final : public Env {
   // counts as dead: every later call fails with EIO until crash().
   void kill_after(uint64_t ops) { kill_countdown_ = static_cast<int64_t>(ops); }
   bool killed() const { return killed_; }
+  // Crashes that kept the pages of an overwrite in no particular order (crash_overwrite).
+  uint64_t pages_out_of_order() const { return pages_out_of_order_; }
 
   void crash(CrashMode mode);
 
@@ -126,6 +128,7 @@ class FaultEnv final : public Env {
   bool killed_ = false;
   uint64_t sync_calls_ = 0;
   uint64_t append_calls_ = 0;
+  uint64_t pages_out_of_order_ = 0;
 };
 
 }  // namespace smsx::persistence::testing

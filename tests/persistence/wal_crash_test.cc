@@ -36,6 +36,7 @@ struct Coverage {
   uint64_t kills_in_recovery = 0;
   uint64_t torn_tails_cut = 0;
   uint64_t preallocated_torn_tails_cut = 0;
+  uint64_t crashes_with_pages_out_of_order = 0;
   uint64_t unacked_records_recovered = 0;
   uint64_t snapshots = 0;
   uint64_t snapshot_fallbacks = 0;
@@ -88,6 +89,7 @@ class CrashRun {
       maybe_corrupt_newest_snapshot();
     }
     recover();
+    coverage_.crashes_with_pages_out_of_order += env_.pages_out_of_order();
   }
 
  private:
@@ -231,19 +233,20 @@ TEST(WalCrashTest, AcknowledgedRecordsSurviveRandomCrashes) {
     }
   }
   std::printf("commits %" PRIu64 ", failed commits %" PRIu64 ", kills in recovery %" PRIu64
-              ", torn tails cut %" PRIu64 " (%" PRIu64
-              " in preallocated segments)"
+              ", torn tails cut %" PRIu64 " (%" PRIu64 " in preallocated segments; %" PRIu64
+              " crashes kept an overwrite's pages out of order)"
               ", unacknowledged records recovered %" PRIu64 ", snapshots %" PRIu64
               ", fallbacks %" PRIu64 ", segments deleted %" PRIu64 "\n",
               coverage.commits, coverage.failed_commits, coverage.kills_in_recovery,
               coverage.torn_tails_cut, coverage.preallocated_torn_tails_cut,
-              coverage.unacked_records_recovered, coverage.snapshots, coverage.snapshot_fallbacks,
-              coverage.segments_deleted);
+              coverage.crashes_with_pages_out_of_order, coverage.unacked_records_recovered,
+              coverage.snapshots, coverage.snapshot_fallbacks, coverage.segments_deleted);
   EXPECT_GT(coverage.commits, 0u);
   EXPECT_GT(coverage.failed_commits, 0u);
   EXPECT_GT(coverage.kills_in_recovery, 0u);
   EXPECT_GT(coverage.torn_tails_cut, 0u);
   EXPECT_GT(coverage.preallocated_torn_tails_cut, 0u);
+  EXPECT_GT(coverage.crashes_with_pages_out_of_order, 0u);
   EXPECT_GT(coverage.unacked_records_recovered, 0u);
   EXPECT_GT(coverage.snapshots, 0u);
   EXPECT_GT(coverage.snapshot_fallbacks, 0u);

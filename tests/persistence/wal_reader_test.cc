@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "persistence/coding.h"
 #include "persistence/file_names.h"
 #include "tests/persistence/fault_env_util.h"
@@ -30,9 +32,10 @@ std::vector<Record> records(uint64_t first_lsn, size_t count) {
   return result;
 }
 
-std::vector<uint8_t> segment_image(uint64_t first_lsn, const std::vector<Record>& contents) {
+std::vector<uint8_t> segment_image(uint64_t first_lsn, const std::vector<Record>& contents,
+                                   uint32_t version = kSegmentVersion) {
   uint8_t header[kSegmentHeaderBytes];
-  encode_segment_header(first_lsn, header);
+  encode_segment_header(first_lsn, header, version);
   std::vector<uint8_t> image(header, header + kSegmentHeaderBytes);
   for (const Record& record : contents) {
     append_record(&image, record.lsn, record.type, record.payload);
@@ -195,10 +198,25 @@ TEST_F(WalReaderTest, BadCrcFollowedByNonZeroBytesIsAnError) {
   EXPECT_THAT(read.status.message(), HasSubstr("followed by non-zero bytes"));
 }
 
-// Zeros after the last record (a preallocated segment, or a file a crash left grown with
-// zeros) are the end of the log: nothing was torn and nothing is cut.
-TEST_F(WalReaderTest, ZerosAfterTheLastRecordEndTheLogWithoutCuttingIt) {
+// In an appended segment, zeros after the last record are where the file grew but the data
+// never reached the disk: a torn tail, cut off.
+TEST_F(WalReaderTest, ZeroFilledTailOfAnAppendedSegmentIsCut) {
   std::vector<uint8_t> image = segment_image(1, records(1, 3));
+  const size_t valid = image.size();
+  image.insert(image.end(), 4096, 0);
+  put(1, image);
+  const ReadResult read = read_log(env_);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, records(1, 3));
+  ASSERT_TRUE(read.torn_tail.has_value());
+  EXPECT_EQ(read.torn_tail->offset, valid);
+  EXPECT_EQ(size_of(1), valid);
+}
+
+// In a preallocated segment, zeros after the last record are its unused part: the end of
+// the log, nothing torn and nothing cut.
+TEST_F(WalReaderTest, ZerosAfterTheLastRecordOfAPreallocatedSegmentEndTheLog) {
+  std::vector<uint8_t> image = segment_image(1, records(1, 3), kSegmentVersionPreallocated);
   image.insert(image.end(), 4096, 0);
   put(1, image);
   const ReadResult read = read_log(env_);
@@ -209,8 +227,8 @@ TEST_F(WalReaderTest, ZerosAfterTheLastRecordEndTheLogWithoutCuttingIt) {
   EXPECT_EQ(size_of(1), image.size());
 }
 
-TEST_F(WalReaderTest, ASegmentEndingInZerosIsFollowedByTheNextOne) {
-  std::vector<uint8_t> first = segment_image(1, records(1, 3));
+TEST_F(WalReaderTest, APreallocatedSegmentEndingInZerosIsFollowedByTheNextOne) {
+  std::vector<uint8_t> first = segment_image(1, records(1, 3), kSegmentVersionPreallocated);
   first.insert(first.end(), 1000, 0);
   put(1, first);
   put(4, segment_image(4, records(4, 3)));
@@ -219,10 +237,21 @@ TEST_F(WalReaderTest, ASegmentEndingInZerosIsFollowedByTheNextOne) {
   EXPECT_EQ(read.records, records(1, 6));
 }
 
+// Only a preallocated segment may end in zeros: in an appended one that is not the last,
+// they are damage.
+TEST_F(WalReaderTest, AnAppendedSegmentEndingInZerosBeforeTheLastIsAnError) {
+  std::vector<uint8_t> first = segment_image(1, records(1, 3));
+  first.insert(first.end(), 1000, 0);
+  put(1, first);
+  put(4, segment_image(4, records(4, 3)));
+  const ReadResult read = read_log(env_);
+  EXPECT_EQ(read.status.code(), Status::Code::kCorruption) << read.status.to_string();
+}
+
 // Zeros where records were lost in an earlier segment are not taken for its end: the next
 // segment does not start at the next LSN.
 TEST_F(WalReaderTest, ZerosWhereRecordsWereLostInAnEarlierSegmentAreAGap) {
-  std::vector<uint8_t> first = segment_image(1, records(1, 3));
+  std::vector<uint8_t> first = segment_image(1, records(1, 3), kSegmentVersionPreallocated);
   std::fill(first.begin() + static_cast<ptrdiff_t>(offset_of(2)), first.end(), 0);  // LSN 3
   first.insert(first.end(), 1000, 0);
   put(1, first);
@@ -232,9 +261,64 @@ TEST_F(WalReaderTest, ZerosWhereRecordsWereLostInAnEarlierSegmentAreAGap) {
   EXPECT_NE(read.status.to_string().find("gap"), std::string::npos) << read.status.to_string();
 }
 
+// A preallocated segment's image: `contents` written as writes that begin at the LSNs in
+// `write_starts` (kRecordBatchStartFlag on those records), then `zeros` zero bytes.
+std::vector<uint8_t> preallocated_image(uint64_t first_lsn, const std::vector<Record>& contents,
+                                        const std::vector<uint64_t>& write_starts, size_t zeros) {
+  uint8_t header[kSegmentHeaderBytes];
+  encode_segment_header(first_lsn, header, kSegmentVersionPreallocated);
+  std::vector<uint8_t> image(header, header + kSegmentHeaderBytes);
+  for (const Record& record : contents) {
+    const bool starts =
+        std::find(write_starts.begin(), write_starts.end(), record.lsn) != write_starts.end();
+    append_record(&image, record.lsn, record.type, record.payload, starts);
+  }
+  image.insert(image.end(), zeros, 0);
+  return image;
+}
+
+// After a power loss the last write's pages may have reached the disk in any order: a page
+// of it lost while a later one of the same write survived is that write's torn tail.
+TEST_F(WalReaderTest, AHoleInTheLastWriteOfAPreallocatedSegmentIsCut) {
+  // Writes: LSN 1, then LSNs 2-4 (the last, unsynced); LSN 3's bytes never arrived.
+  std::vector<uint8_t> image = preallocated_image(1, records(1, 4), {1, 2}, 4096);
+  std::fill(image.begin() + static_cast<ptrdiff_t>(offset_of(2)),
+            image.begin() + static_cast<ptrdiff_t>(offset_of(3)), 0);
+  put(1, image);
+  const ReadResult read = read_log(env_);
+  ASSERT_TRUE(read.status.ok()) << read.status.to_string();
+  EXPECT_EQ(read.records, records(1, 2));
+  ASSERT_TRUE(read.torn_tail.has_value());
+  EXPECT_EQ(read.torn_tail->offset, offset_of(2));
+}
+
+// ... but when an intact record after the damage starts a write, the damaged write was
+// synced before it began: damage, never cut.
+TEST_F(WalReaderTest, AHoleBeforeARecordThatStartsALaterWriteStopsRecovery) {
+  // Writes: LSNs 1-2, then LSNs 3-4; LSN 2 (synced before LSN 3 was written) is lost.
+  std::vector<uint8_t> image = preallocated_image(1, records(1, 4), {1, 3}, 4096);
+  std::fill(image.begin() + static_cast<ptrdiff_t>(offset_of(1)),
+            image.begin() + static_cast<ptrdiff_t>(offset_of(2)), 0);
+  put(1, image);
+  const ReadResult read = read_log(env_);
+  EXPECT_EQ(read.status.code(), Status::Code::kCorruption) << read.status.to_string();
+  EXPECT_NE(read.status.to_string().find("of a later write follows"), std::string::npos)
+      << read.status.to_string();
+}
+
+// In an appended segment any intact record after damage is proof of damage.
+TEST_F(WalReaderTest, AHoleBeforeAnIntactRecordOfAnAppendedSegmentStopsRecovery) {
+  std::vector<uint8_t> image = segment_image(1, records(1, 3));
+  std::fill(image.begin() + static_cast<ptrdiff_t>(offset_of(1)),
+            image.begin() + static_cast<ptrdiff_t>(offset_of(2)), 0);
+  put(1, image);
+  const ReadResult read = read_log(env_);
+  EXPECT_EQ(read.status.code(), Status::Code::kCorruption) << read.status.to_string();
+}
+
 // A torn record in a preallocated segment: damage followed by zeros is cut as before.
 TEST_F(WalReaderTest, ATornRecordBeforeZerosIsCut) {
-  std::vector<uint8_t> image = segment_image(1, records(1, 3));
+  std::vector<uint8_t> image = segment_image(1, records(1, 3), kSegmentVersionPreallocated);
   const size_t third = offset_of(2);
   std::fill(image.begin() + static_cast<ptrdiff_t>(third) + kRecordHeaderBytes + 2, image.end(), 0);
   image.insert(image.end(), 4096, 0);

@@ -10,6 +10,7 @@
 #include "core/assert.h"
 #include "persistence/file_names.h"
 #include "persistence/posix_env.h"
+#include "persistence/wal_record.h"
 #include "tests/persistence/fault_env_util.h"
 #include "tests/persistence/wal_test_util.h"
 
@@ -206,6 +207,22 @@ TEST(WalWriterTest, PreallocatedSegmentsAreFullSizeAndReadBackWhole) {
   ASSERT_TRUE(read.status.ok()) << read.status.to_string();
   EXPECT_EQ(read.records, written);
   EXPECT_FALSE(read.torn_tail.has_value());  // zeros are the end, not damage
+  uint64_t first_lsn = 0;
+  uint32_t version = 0;
+  ASSERT_EQ(check_segment_header(env.contents(segments.front()).data(), &first_lsn, &version),
+            SegmentHeaderCheck::kOk);
+  EXPECT_EQ(version, kSegmentVersionPreallocated);
+  // Each write's first record is marked as such (two records per write here).
+  const std::vector<uint8_t> contents = env.contents(segments.front());
+  std::span<const uint8_t> rest(contents.data() + kSegmentHeaderBytes,
+                                contents.size() - kSegmentHeaderBytes);
+  for (int i = 0; i < 4; ++i) {
+    WalRecord record;
+    size_t bytes = 0;
+    ASSERT_EQ(check_record(rest, &record, &bytes), RecordCheck::kIntact);
+    EXPECT_EQ(record.batch_start, i % 2 == 0) << "record " << record.lsn;
+    rest = rest.subspan(bytes);
+  }
 }
 
 // A crash before the first record leaves a segment of zeros after its header: it holds no
