@@ -138,9 +138,10 @@ struct MemoryConfig {
 };
 
 // WAL segments created at full size and zero-filled ahead of use, so that a commit's
-// fdatasync has no metadata to journal (persistence/wal_writer.h, Preallocation).
+// fdatasync has no metadata to journal (persistence/wal_writer.h, Preallocation). Off by
+// default (docs/configuration.md says why).
 struct WalConfig {
-  bool preallocate = true;
+  bool preallocate = false;
 };
 
 struct Config {

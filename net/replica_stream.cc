@@ -17,6 +17,8 @@ namespace {
 // Catch-up is fed only while less than this is queued on the socket, and at most this
 // much per loop iteration, so a standby far behind never stalls the loop or eats memory.
 constexpr size_t kQueuedBytesMax = 4 << 20;
+// How an error of the log's reader begins (pump_from_files() retries those).
+constexpr std::string_view kLogReadError = "reading the log: ";
 // A standby this far behind on live batches is dropped; it comes back and catches up from
 // the files (memory stays bounded).
 constexpr size_t kLiveQueuedBytesMax = 64 << 20;
@@ -124,6 +126,21 @@ std::string ReplicaStream::pump_snapshot() {
 
 std::string ReplicaStream::pump_from_files(uint64_t durable_lsn) {
   if (queued_bytes() >= kQueuedBytesMax) return "";
+  // A reader kept from an earlier pump holds the live segment as it was when it was read:
+  // in a preallocated segment that can include a batch the commit thread was still
+  // writing, seen half-written (zeros, then some of its pages). What it reports as damage
+  // is checked again by a reader loaded now, which sees every record up to durable_lsn
+  // whole.
+  const bool kept_reader = reader_ != nullptr;
+  std::string error = send_from_log(durable_lsn);
+  if (!error.empty() && kept_reader && error.rfind(kLogReadError, 0) == 0) {
+    reader_.reset();
+    error = send_from_log(durable_lsn);
+  }
+  return error;
+}
+
+std::string ReplicaStream::send_from_log(uint64_t durable_lsn) {
   if (reader_ == nullptr) {
     persistence::WalReaderOptions options;
     options.truncate_torn_tail = false;  // the writer owns the log; only read it
@@ -146,8 +163,13 @@ std::string ReplicaStream::pump_from_files(uint64_t durable_lsn) {
     ++records;
   }
   if (!reader_->status().ok()) {
-    std::string error = "reading the log: " + reader_->status().to_string();
+    std::string error = std::string(kLogReadError) + reader_->status().to_string();
     reader_.reset();
+    if (!out.empty() &&
+        !write(std::string(reinterpret_cast<const char*>(out.data()), out.size()))) {
+      return "write failed";
+    }
+    counters_.sent_from_log->inc(records);
     return error;
   }
   // At the end of what was on disk when the segment was read: read afresh next time (or

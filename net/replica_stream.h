@@ -79,6 +79,7 @@ class ReplicaStream {
   bool write(std::string bytes);
   std::string pump_snapshot();
   std::string pump_from_files(uint64_t durable_lsn);
+  std::string send_from_log(uint64_t durable_lsn);
   std::string pump_records(const persistence::WalBatch* batch, uint64_t durable_lsn);
   size_t queued_bytes() const;
 

@@ -81,7 +81,7 @@ TEST_F(ConfigTest, DefaultsWithNoConfigurationAtAll) {
   EXPECT_EQ(c.snapshot.every_records, 1'000'000u);
   EXPECT_EQ(c.snapshot.every_bytes, 256u * 1024 * 1024);
   EXPECT_TRUE(c.memory.huge_pages);
-  EXPECT_TRUE(c.wal.preallocate);
+  EXPECT_FALSE(c.wal.preallocate);
   EXPECT_EQ(c.expiries_per_tick_max, 10'000u);
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.config_path, "");
@@ -125,7 +125,7 @@ every_bytes = "2GiB"
 huge_pages = false
 
 [wal]
-preallocate = false
+preallocate = true
 
 [[gateways]]
 name = "web-1"
@@ -181,7 +181,7 @@ TEST_F(ConfigTest, EveryKeyFromTheFile) {
   EXPECT_EQ(c.snapshot.every_records, 0u);
   EXPECT_EQ(c.snapshot.every_bytes, 2ull << 30);
   EXPECT_FALSE(c.memory.huge_pages);
-  EXPECT_FALSE(c.wal.preallocate);
+  EXPECT_TRUE(c.wal.preallocate);
   ASSERT_EQ(c.gateways.size(), 5u);
   EXPECT_EQ(c.gateways[0].name, "web-1");
   EXPECT_EQ(c.gateways[0].role, Role::kCustomer);
@@ -235,7 +235,7 @@ TEST_F(ConfigTest, EveryKeyAsAFlagInBothForms) {
                                 "10",
                                 "--snapshot.every_bytes=0",
                                 "--memory.huge_pages=false",
-                                "--wal.preallocate=false",
+                                "--wal.preallocate=true",
                                 "--expiries_per_tick_max",
                                 "1",
                                 "--log_level",
@@ -262,7 +262,7 @@ TEST_F(ConfigTest, EveryKeyAsAFlagInBothForms) {
   EXPECT_EQ(c.snapshot.every_records, 10u);
   EXPECT_EQ(c.snapshot.every_bytes, 0u);
   EXPECT_FALSE(c.memory.huge_pages);
-  EXPECT_FALSE(c.wal.preallocate);
+  EXPECT_TRUE(c.wal.preallocate);
   EXPECT_EQ(c.expiries_per_tick_max, 1u);
   EXPECT_EQ(c.log_level, LogLevel::kError);
 }
