@@ -9,6 +9,7 @@
 #include "persistence/file_names.h"
 #include "persistence/snapshot_store.h"
 #include "persistence/wal_format.h"
+#include "persistence/wal_record.h"
 
 namespace smsx::persistence {
 namespace {
@@ -111,18 +112,41 @@ std::string segment_of(Env& env, const std::string& wal_dir, uint64_t lsn) {
 // Beyond it the table grows as it fills.
 constexpr uint64_t kReservedIdsMax = 4'000'000;
 
-// The bytes of the last segment that may hold records: up to its last non-zero byte (a
-// preallocated segment is zeros after its last record). 0 if it cannot be read.
+// The bytes of the last segment that may hold records: its size when appended (version 1);
+// up to its last non-zero byte when preallocated (version 2: zeros after its last record),
+// read back from the end 1 MiB at a time. 0 if it cannot be read.
 uint64_t last_segment_bytes(Env& env, const std::string& path) {
-  std::vector<uint8_t> contents;
-  if (!env.read_file(path, &contents).ok()) return 0;
-  const auto last = std::find_if(contents.rbegin(), contents.rend(), [](uint8_t b) { return b; });
-  return static_cast<uint64_t>(contents.rend() - last);
+  std::unique_ptr<ReadableFile> file;
+  uint64_t size = 0;
+  if (!env.new_readable_file(path, &file).ok() || !file->size(&size).ok()) return 0;
+  uint8_t header[kSegmentHeaderBytes];
+  size_t got = 0;
+  uint64_t first_lsn = 0;
+  uint32_t version = 0;
+  if (!file->read_at(0, header, &got).ok() || got < kSegmentHeaderBytes ||
+      check_segment_header(header, &first_lsn, &version) != SegmentHeaderCheck::kOk ||
+      version != kSegmentVersionPreallocated) {
+    return size;
+  }
+  std::vector<uint8_t> chunk(1 << 20);
+  for (uint64_t end = size; end > 0;) {
+    const uint64_t begin = end > chunk.size() ? end - chunk.size() : 0;
+    const size_t n = static_cast<size_t>(end - begin);
+    if (!file->read_at(begin, std::span<uint8_t>(chunk.data(), n), &got).ok() || got != n) {
+      return size;
+    }
+    const auto last = std::find_if(chunk.rend() - static_cast<ptrdiff_t>(n), chunk.rend(),
+                                   [](uint8_t b) { return b != 0; });
+    if (last != chunk.rend()) return begin + static_cast<uint64_t>(chunk.rend() - last);
+    end = begin;
+  }
+  return 0;
 }
 
-// About how many records the log holds after `lsn`: exactly, from the segments' first LSNs,
-// for every segment but the last; for the last, its bytes over the size of a typical
-// place-order record (most records are keyed, and most are about that size or larger).
+// About how many records the log holds after `lsn`: for every segment but the last, from
+// the segments' first LSNs (exact); for the last, its bytes over the size of a typical
+// place-order record (most records are keyed, and most are about that size or larger; it
+// may overcount by the part of that segment a snapshot covers).
 // 0 if the segments cannot be listed: the replay then reports the error.
 uint64_t records_after_estimate(Env& env, const std::string& wal_dir, uint64_t lsn) {
   std::vector<NamedFile> segments;

@@ -66,6 +66,18 @@ Status WalWriter::open(Env& env, const std::string& dir, uint64_t next_lsn,
       }
     }
   }
+  // The records recovery read from the last segment may still be only in the page cache:
+  // a process that died between a commit's write() and its fdatasync() leaves them there,
+  // and recovery reads them as if durable. Synced now, before records after them are
+  // acknowledged; otherwise a power loss later could tear a segment that is no longer the
+  // last, and recovery would stop at the gap.
+  if (!segments.empty() && segments.back().lsn < next_lsn &&
+      options.durability == Durability::kFdatasync) {
+    std::unique_ptr<WritableFile> last;
+    PERSIST_RETURN_IF_ERROR(env.open_for_overwrite(segments.back().path, &last));
+    PERSIST_RETURN_IF_ERROR(last->sync());
+    PERSIST_RETURN_IF_ERROR(last->close());
+  }
   // A spare left by an earlier run may be incomplete: a new one is written when needed.
   const std::string spare = join_path(dir, kSpareSegmentName);
   if (env.file_exists(spare)) PERSIST_RETURN_IF_ERROR(env.delete_file(spare));

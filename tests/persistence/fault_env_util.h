@@ -9,10 +9,12 @@
 //     prefix of each file's unsynced appended bytes, optionally followed by a torn page (a
 //     random number of the next new bytes) and/or zero-filled bytes (size updated, data
 //     not written), and a random prefix of each folder's unsynced creations, renames and
-//     deletions, in order. Unsynced changes other than appends (truncation, overwrites of
-//     synced bytes) are dropped.
-// Data is assumed to persist in file order (no later page survives without the earlier
-// ones); docs/wal_format.md states the same assumption for the real disk.
+//     deletions, in order. Unsynced overwrites within a file's size (a preallocated
+//     segment) keep, half the time, a page-aligned prefix of the changed range (the next
+//     page possibly torn), and otherwise a random subset of its pages, in no order. Other
+//     unsynced changes (truncation, an overwrite that also grows the file) are dropped.
+// Appended data is assumed to persist in file order (no later page survives without the
+// earlier ones); docs/wal_format.md states the same assumption for the real disk.
 //
 // Fault injection: fail one chosen call (optionally after storing part of an append, a
 // short write), limit the disk's capacity (ENOSPC after a short write), or kill the

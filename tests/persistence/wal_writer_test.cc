@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <thread>
 
 #include "core/assert.h"
 #include "persistence/file_names.h"
 #include "persistence/posix_env.h"
+#include "persistence/wal_reader.h"
 #include "persistence/wal_record.h"
 #include "tests/persistence/fault_env_util.h"
 #include "tests/persistence/wal_test_util.h"
@@ -275,6 +277,43 @@ TEST(WalWriterTest, BackgroundPreallocationKeepsTheNextSegmentReady) {
   ASSERT_TRUE(read.status.ok()) << read.status.to_string();
   EXPECT_EQ(read.records, written);
   std::filesystem::remove_all(dir);
+}
+
+// A process that died between a commit's write() and its fdatasync() leaves the batch in
+// the page cache; recovery reads it and the writer goes on after it. The writer syncs it
+// before anything after it is acknowledged, so a later power loss cannot tear a segment
+// that is no longer the last.
+TEST(WalWriterTest, OpenMakesTheRecoveredTailDurable) {
+  FaultEnv env(1);
+  std::vector<Record> written;
+  {
+    auto writer = open_writer(env);
+    ASSERT_TRUE(write_batch_of(*writer, 3, 40, &written).ok());
+    env.fail_once(FaultOp::kSync, EIO);
+    EXPECT_FALSE(write_batch_of(*writer, 3, 40, &written).ok());  // written, never synced
+  }
+  const ReadResult recovered = read_log(env);
+  ASSERT_TRUE(recovered.status.ok()) << recovered.status.to_string();
+  ASSERT_EQ(recovered.records, written);  // the page cache still has the failed batch
+  auto writer = open_writer(env, recovered.last_lsn + 1);
+  ASSERT_TRUE(write_batch_of(*writer, 3, 40, &written).ok());  // acknowledged
+  writer.reset();
+  env.crash(CrashMode::kDropUnsynced);
+  const ReadResult after = read_log(env);
+  ASSERT_TRUE(after.status.ok()) << after.status.to_string();
+  EXPECT_EQ(after.records, written);
+}
+
+// The CRC a preallocating writer reports for its last record is the one a standby reads
+// back from its own log (without the write-start mark), so the two nodes compare equal.
+TEST(WalWriterTest, LastAppendedCrcLeavesOutTheWriteStartMark) {
+  FaultEnv env(1);
+  auto writer = open_preallocated(env, 1, 4096, Preallocation::kInline);
+  ASSERT_TRUE(write_batch_of(*writer, 1, 30, nullptr).ok());  // one record: marked
+  std::optional<uint32_t> on_disk;
+  ASSERT_TRUE(read_record_crc(env, kWalDir, 1, &on_disk).ok());
+  ASSERT_TRUE(on_disk.has_value());
+  EXPECT_EQ(writer->last_appended_crc(), on_disk);
 }
 
 TEST(WalWriterDeathTest, ReservedTypeIsABug) {
