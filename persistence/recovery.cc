@@ -114,7 +114,7 @@ constexpr uint64_t kReservedIdsMax = 4'000'000;
 
 // The bytes of the last segment that may hold records: its size when appended (version 1);
 // up to its last non-zero byte when preallocated (version 2: zeros after its last record),
-// read back from the end 1 MiB at a time. 0 if it cannot be read.
+// read back from the end 1 MiB at a time. 0 if it has no valid header or cannot be read.
 uint64_t last_segment_bytes(Env& env, const std::string& path) {
   std::unique_ptr<ReadableFile> file;
   uint64_t size = 0;
@@ -124,10 +124,10 @@ uint64_t last_segment_bytes(Env& env, const std::string& path) {
   uint64_t first_lsn = 0;
   uint32_t version = 0;
   if (!file->read_at(0, header, &got).ok() || got < kSegmentHeaderBytes ||
-      check_segment_header(header, &first_lsn, &version) != SegmentHeaderCheck::kOk ||
-      version != kSegmentVersionPreallocated) {
-    return size;
+      check_segment_header(header, &first_lsn, &version) != SegmentHeaderCheck::kOk) {
+    return 0;  // no valid header: no record (an empty segment a crash left) or an error
   }
+  if (version != kSegmentVersionPreallocated) return size;
   std::vector<uint8_t> chunk(1 << 20);
   for (uint64_t end = size; end > 0;) {
     const uint64_t begin = end > chunk.size() ? end - chunk.size() : 0;

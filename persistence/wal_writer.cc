@@ -71,10 +71,11 @@ Status WalWriter::open(Env& env, const std::string& dir, uint64_t next_lsn,
   // and recovery reads them as if durable. Synced now, before records after them are
   // acknowledged; otherwise a power loss later could tear a segment that is no longer the
   // last, and recovery would stop at the gap.
-  if (!segments.empty() && segments.back().lsn < next_lsn &&
-      options.durability == Durability::kFdatasync) {
+  const auto recovered = std::find_if(segments.rbegin(), segments.rend(),
+                                      [&](const NamedFile& f) { return f.lsn < next_lsn; });
+  if (recovered != segments.rend() && options.durability == Durability::kFdatasync) {
     std::unique_ptr<WritableFile> last;
-    PERSIST_RETURN_IF_ERROR(env.open_for_overwrite(segments.back().path, &last));
+    PERSIST_RETURN_IF_ERROR(env.open_for_overwrite(recovered->path, &last));
     PERSIST_RETURN_IF_ERROR(last->sync());
     PERSIST_RETURN_IF_ERROR(last->close());
   }
@@ -161,11 +162,20 @@ Status WalWriter::write_batch(const WalBatch& batch) {
   if (segment_has_records && file_->size() + batch.bytes.size() > options_.segment_bytes_max) {
     PERSIST_RETURN_IF_ERROR(start_segment(batch.first_lsn));
   }
+  const uint64_t size_before = file_->size();
   Status written = file_->append(batch.bytes);
   if (!written.ok()) return fail(std::move(written));
   if (options_.durability == Durability::kFdatasync) {
     Status synced = file_->sync();
-    if (!synced.ok()) return fail(std::move(synced));
+    if (!synced.ok()) {
+      // Linux marks the pages of a failed fdatasync clean and reports the error once: they
+      // stay readable in the page cache without being on disk, and a later fdatasync (the
+      // one WalWriter::open makes after a restart) would not write them. Recovery would
+      // read the batch as if durable. Cut it off (truncate syncs); if that fails too, the
+      // node stops anyway and its log needs an operator.
+      (void)env_.truncate_file(segment_path_, size_before);
+      return fail(std::move(synced));
+    }
   }
   io_next_lsn_ = batch.last_lsn + 1;
   durable_lsn_.store(batch.last_lsn, std::memory_order_release);

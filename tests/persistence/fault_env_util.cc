@@ -407,6 +407,13 @@ void FaultEnv::crash(CrashMode mode) {
   ++generation_;
 }
 
+void FaultEnv::restart_process() {
+  faults_.clear();
+  killed_ = false;
+  kill_countdown_ = -1;
+  ++generation_;
+}
+
 std::vector<uint8_t> FaultEnv::contents(const std::string& path) const {
   auto it = files_.find(path);
   SMSX_ASSERT(it != files_.end());

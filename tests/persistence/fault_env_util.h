@@ -80,6 +80,9 @@ class FaultEnv final : public Env {
   uint64_t pages_out_of_order() const { return pages_out_of_order_; }
 
   void crash(CrashMode mode);
+  // The process died but the machine did not: every file keeps its current bytes (the page
+  // cache), synced or not; open files become unusable, faults and kills are cleared.
+  void restart_process();
 
   // Test access, bypassing faults. set_contents() makes the bytes durable at once.
   std::vector<uint8_t> contents(const std::string& path) const;

@@ -131,7 +131,9 @@ TEST(WalFaultTest, FolderSyncFailureOnRolloverFailsTheCommit) {
 }
 
 // Without a crash the failed batch may be on disk whole (written, not synced): allowed.
-TEST(WalFaultTest, FailedSyncWithoutCrashLeavesTheWholeBatchReadable) {
+// A failed fdatasync may leave the batch readable in the page cache but not on disk (Linux
+// marks those pages clean), so the writer cuts the batch off: a restart must not read it.
+TEST(WalFaultTest, FailedSyncCutsTheBatchOff) {
   FaultEnv env(3);
   auto writer = open_writer(env);
   std::vector<Record> committed;
@@ -142,8 +144,7 @@ TEST(WalFaultTest, FailedSyncWithoutCrashLeavesTheWholeBatchReadable) {
   writer.reset();
   const ReadResult read = read_log(env);
   ASSERT_TRUE(read.status.ok());
-  expect_committed_then_prefix_of_failed(read.records, committed, failed);
-  EXPECT_EQ(read.records.size(), 8u);
+  EXPECT_EQ(read.records, committed);
 }
 
 TEST(WalFaultTest, FailedOpenLeavesNoWriter) {
