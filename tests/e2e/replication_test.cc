@@ -340,6 +340,8 @@ TEST(Replication, WithPreallocatedLogsAPairFollowsCatchesUpAndRecovers) {
   primary.kill9();  // mid-load: requests are in flight
   more.join();
   ASSERT_NO_FATAL_FAILURE(primary.start());  // recovery from preallocated segments
+  // It asks its standby whether a newer primary exists before it takes writes again.
+  ASSERT_TRUE(deposits_until(primary, [](const std::string& r) { return is_ok(r); }));
   EXPECT_EQ(more.resend_acked(primary.port()), "") << log_tail(primary);
   EXPECT_EQ(more.resolve_in_flight(primary.port()), "") << log_tail(primary);
   EXPECT_EQ(more.check_ledger(primary.port()), "") << log_tail(primary);
