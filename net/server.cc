@@ -625,10 +625,15 @@ void Server::flush(Connection* c) {
       }
       break;
     }
-    c->pending.append(h.bytes);
+    c->held_bytes -= h.bytes.size();
+    // Usually the only output released: taken as it is, not copied.
+    if (c->pending.empty()) {
+      c->pending.swap(h.bytes);
+    } else {
+      c->pending.append(h.bytes);
+    }
     replies += h.replies;
     c->replies_held -= h.replies;
-    c->held_bytes -= h.bytes.size();
     for (size_t i = 0; i < h.replies && !c->arrivals.empty(); ++i) {
       metrics_->latency->observe(static_cast<double>(now - c->arrivals.front()) / 1e9);
       c->arrivals.pop_front();
