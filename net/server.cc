@@ -573,8 +573,9 @@ void Server::before_poll() {
   update_release_lsn();
   // A write that completes at once (flush()) may mark its connection again, to close it
   // after its last reply: that is done in this same iteration, not after the next wake-up.
-  // It ends: a connection is marked again only by a completed write, and the next flush
-  // of it writes nothing new (held output that is not durable stays held).
+  // It ends: a connection is marked again only by a completed write, and each pass
+  // releases only output that is durable; what a commit finishing meanwhile releases on a
+  // later pass is bounded by the one batch in flight.
   std::vector<Connection*> dirty;
   while (!dirty_.empty()) {
     dirty.clear();

@@ -221,13 +221,15 @@ Status WalWriter::create_segment_file(const std::string& path) {
 
 std::string WalWriter::spare_path() const { return join_path(dir_, kSpareSegmentName); }
 
+Status WalWriter::write_spare() const {
+  return write_zero_file(env_, spare_path(), options_.segment_bytes_max,
+                         options_.durability == Durability::kFdatasync);
+}
+
 void WalWriter::prepare_spare_in_background() {
   SMSX_ASSERT(!spare_thread_.joinable());
   try {
-    spare_thread_ = std::thread([this] {
-      spare_status_ = write_zero_file(env_, spare_path(), options_.segment_bytes_max,
-                                      options_.durability == Durability::kFdatasync);
-    });
+    spare_thread_ = std::thread([this] { spare_status_ = write_spare(); });
   } catch (const std::system_error&) {
     // No thread to be had (resource limits): take_spare() writes the spare when needed.
   }
@@ -240,8 +242,7 @@ Status WalWriter::take_spare() {
     // A helper's failure is retried here, where a failure stops the log.
     if (spare_status_.ok() && env_.file_exists(spare_path())) return Status();
   }
-  return write_zero_file(env_, spare_path(), options_.segment_bytes_max,
-                         options_.durability == Durability::kFdatasync);
+  return write_spare();
 }
 
 Status WalWriter::fail(Status status) {

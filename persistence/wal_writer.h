@@ -55,7 +55,8 @@ enum class Preallocation : uint8_t {
   kNone,
   kInline,      // the segment is zero-filled when the log rolls over to it
   kBackground,  // the next segment is zero-filled on a helper thread while the current one
-                // fills (inline for the first segment, or when the helper is not done yet)
+                // fills (inline for the first segment; a rollover before the helper is done
+                // waits for it)
 };
 
 struct WalWriterOptions {
@@ -77,7 +78,9 @@ class WalWriter {
   // Starts a new segment named `next_lsn` in `dir` (which must exist), so recovery must
   // have read the log to its end first: next_lsn = last recovered LSN + 1 (or the
   // snapshot's LSN + 1 when the log is behind it). Fails if that segment exists with
-  // records in it, or if a segment starting after next_lsn exists.
+  // records in it, or if a segment starting after next_lsn exists. First fdatasyncs the
+  // newest segment below next_lsn (what recovery read may be only in the page cache) and
+  // deletes a spare segment left by an earlier run.
   static Status open(Env& env, const std::string& dir, uint64_t next_lsn,
                      const WalWriterOptions& options, std::unique_ptr<WalWriter>* writer);
 
@@ -121,6 +124,8 @@ class WalWriter {
   Status start_segment(uint64_t first_lsn);
   Status create_segment_file(const std::string& path);
   std::string spare_path() const;
+  // Writes the spare segment file: zeros to segment_bytes_max, synced with kFdatasync.
+  Status write_spare() const;
   void prepare_spare_in_background();
   Status take_spare();
   Status fail(Status status);
