@@ -1,7 +1,6 @@
 #include "persistence/wal_reader.h"
 
 #include <algorithm>
-#include <cstring>
 #include <iterator>
 
 #include "core/assert.h"
@@ -10,13 +9,6 @@
 
 namespace smsx::persistence {
 namespace {
-
-// Compares the range with itself shifted by one byte (memcmp is vectorised): the zero-filled
-// rest of a preallocated segment is tens of megabytes.
-bool all_zero(const uint8_t* begin, const uint8_t* end) {
-  if (begin >= end) return true;
-  return *begin == 0 && std::memcmp(begin, begin + 1, static_cast<size_t>(end - begin - 1)) == 0;
-}
 
 const char* header_check_name(SegmentHeaderCheck check) {
   switch (check) {

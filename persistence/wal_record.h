@@ -56,4 +56,8 @@ RecordCheck check_record(std::span<const uint8_t> data, WalRecord* record, size_
 
 const char* record_check_name(RecordCheck check);
 
+// Whether every byte of [begin, end) is zero (true when empty): zero-filled space, such as
+// the unused part of a preallocated segment, which never parses as a record.
+bool all_zero(const uint8_t* begin, const uint8_t* end);
+
 }  // namespace smsx::persistence

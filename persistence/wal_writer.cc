@@ -38,8 +38,7 @@ Status holds_no_record(Env& env, const std::string& path, bool* empty) {
   std::vector<uint8_t> contents;
   PERSIST_RETURN_IF_ERROR(env.read_file(path, &contents));
   *empty = contents.size() <= kSegmentHeaderBytes ||
-           std::all_of(contents.begin() + kSegmentHeaderBytes, contents.end(),
-                       [](uint8_t b) { return b == 0; });
+           all_zero(contents.data() + kSegmentHeaderBytes, contents.data() + contents.size());
   return Status();
 }
 

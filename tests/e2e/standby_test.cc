@@ -166,9 +166,20 @@ int64_t available(uint16_t port) {
   return int_field(customer.call(request("balance", {{"account", kAccount}})), "available");
 }
 
-TEST(Standby, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
+// A standby following a FakePrimary. Each test starts it; follow() also takes its
+// connection with the usual `replicate` answer.
+class Standby : public ::testing::Test {
+ protected:
+  void follow() {
+    ASSERT_NO_FATAL_FAILURE(standby.start());
+    ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  }
+
   FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
+  SmsxdProcess standby{standby_toml(primary.port())};
+};
+
+TEST_F(Standby, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
   ASSERT_NO_FATAL_FAILURE(standby.start());
   const std::string replicate = primary.accept_standby();
   ASSERT_NE(replicate.find(R"("from_lsn":1)"), std::string::npos) << replicate;
@@ -185,11 +196,8 @@ TEST(Standby, AStandbyShowsARecordOnlyOnceThePrimaryHasItDurable) {
   EXPECT_EQ(digest_of(standby.port()).lsn, 1);
 }
 
-TEST(Standby, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
-  FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+TEST_F(Standby, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
+  ASSERT_NO_FATAL_FAILURE(follow());
   primary.send_deposit(1, 500);
   primary.send_durable(1);
   primary.send_deposit(2, 300);  // never confirmed: the primary "crashes" here
@@ -205,13 +213,10 @@ TEST(Standby, APromotedStandbyTakesTheRecordsItHadAsItsHistory) {
   EXPECT_GE(digest_of(standby.port()).lsn, 2);  // and then whatever it logged as primary
 }
 
-TEST(Standby, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
+TEST_F(Standby, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
   // After a restart the standby no longer knows which of its records were confirmed: it
   // recovers its whole log, as recovery always does (docs/operations.md says so).
-  FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  ASSERT_NO_FATAL_FAILURE(follow());
   primary.send_deposit(1, 500);
   ASSERT_TRUE(primary.acknowledged(1)) << log_tail(standby);
   EXPECT_EQ(available(standby.port()), -1);
@@ -220,13 +225,10 @@ TEST(Standby, AStandbyRestartedWithUnconfirmedRecordsRecoversThem) {
   EXPECT_EQ(available(standby.port()), 500);
 }
 
-TEST(Standby, AStandbyStopsAtARecordThatChangesNothingInItsState) {
+TEST_F(Standby, AStandbyStopsAtARecordThatChangesNothingInItsState) {
   // Its state does not match the primary's log, and the record is in its own log already:
   // going on, or recovering, would meet it again. It stops with status 4 and says why.
-  FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  ASSERT_NO_FATAL_FAILURE(follow());
   primary.send_deposit(1, 500);
   primary.send_cancel_of_nothing(2);
   ASSERT_TRUE(primary.acknowledged(2)) << log_tail(standby);
@@ -236,14 +238,11 @@ TEST(Standby, AStandbyStopsAtARecordThatChangesNothingInItsState) {
       << log_tail(standby);
 }
 
-TEST(Standby, ReadsOnAStandbyDoNotMoveItsClock) {
+TEST_F(Standby, ReadsOnAStandbyDoNotMoveItsClock) {
   // The primary's records carry the primary's time (here: 2023). Were a read on the
   // standby stamped with the standby's own clock, the engine's time would jump ahead of
   // the records, and a refund the primary made within its window would fail here.
-  FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
-  ASSERT_NO_FATAL_FAILURE(standby.start());
-  ASSERT_FALSE(primary.accept_standby().empty()) << log_tail(standby);
+  ASSERT_NO_FATAL_FAILURE(follow());
   primary.send_deposit(1, 500);
   primary.send_durable(1);
   ASSERT_TRUE(poll_until([&] { return available(standby.port()) == 500; }, seconds(10)))
@@ -255,10 +254,8 @@ TEST(Standby, ReadsOnAStandbyDoNotMoveItsClock) {
   EXPECT_EQ(digest_of(standby.port()).lsn, 2) << log_tail(standby);
 }
 
-TEST(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
+TEST_F(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
   // Recovery loads the newest snapshot in the folder: a refused one must not be there.
-  FakePrimary primary;
-  SmsxdProcess standby(standby_toml(primary.port()));
   ASSERT_NO_FATAL_FAILURE(standby.start());
   const std::string garbage(4096, 'x');
   ASSERT_FALSE(primary.accept_standby(101, garbage.size()).empty()) << log_tail(standby);
@@ -276,7 +273,7 @@ TEST(Standby, ASnapshotThatDoesNotVerifyIsRefusedAndLeftNowhere) {
   EXPECT_EQ(available(standby.port()), -1);
 }
 
-TEST(Standby, ASnapshotLeftHalfReceivedIsDeletedAtStartWhateverTheRole) {
+TEST(StandbyStart, ASnapshotLeftHalfReceivedIsDeletedAtStartWhateverTheRole) {
   // Any node: one that was a standby may be started as a primary after a failover.
   SmsxdProcess node;
   const std::string stale =

@@ -220,23 +220,27 @@ Status FaultEnv::new_writable_file(const std::string& path, std::unique_ptr<Writ
   return Status();
 }
 
-Status FaultEnv::open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) {
+Status FaultEnv::open_existing(FaultOp op, const std::string& path, std::shared_ptr<Inode>* inode) {
   int err = 0;
   size_t partial = 0;
-  if (check_fault(FaultOp::kCreate, &err, &partial)) return fault_status(err, "open", path);
+  if (check_fault(op, &err, &partial)) return fault_status(err, "open", path);
   auto it = files_.find(path);
   if (it == files_.end()) return fault_status(ENOENT, "open", path);
-  *file = std::make_unique<FaultWritableFile>(*this, path, it->second);
+  *inode = it->second;
+  return Status();
+}
+
+Status FaultEnv::open_for_overwrite(const std::string& path, std::unique_ptr<WritableFile>* file) {
+  std::shared_ptr<Inode> inode;
+  PERSIST_RETURN_IF_ERROR(open_existing(FaultOp::kCreate, path, &inode));
+  *file = std::make_unique<FaultWritableFile>(*this, path, std::move(inode));
   return Status();
 }
 
 Status FaultEnv::new_readable_file(const std::string& path, std::unique_ptr<ReadableFile>* file) {
-  int err = 0;
-  size_t partial = 0;
-  if (check_fault(FaultOp::kRead, &err, &partial)) return fault_status(err, "open", path);
-  auto it = files_.find(path);
-  if (it == files_.end()) return fault_status(ENOENT, "open", path);
-  *file = std::make_unique<FaultReadableFile>(*this, path, it->second);
+  std::shared_ptr<Inode> inode;
+  PERSIST_RETURN_IF_ERROR(open_existing(FaultOp::kRead, path, &inode));
+  *file = std::make_unique<FaultReadableFile>(*this, path, std::move(inode));
   return Status();
 }
 

@@ -115,6 +115,8 @@ class FaultEnv final : public Env {
 
   void link(const std::string& path, std::shared_ptr<Inode> inode);
   void unlink(const std::string& path);
+  // check_fault(op), then the inode at `path` (ENOENT when there is none).
+  Status open_existing(FaultOp op, const std::string& path, std::shared_ptr<Inode>* inode);
   std::vector<uint8_t> crash_contents(const Inode& inode, CrashMode mode);
   std::vector<uint8_t> crash_overwrite(const std::vector<uint8_t>& data,
                                        const std::vector<uint8_t>& durable);
