@@ -64,7 +64,7 @@ void Engine::place(const Command& c, Reply& r) {
   o.subpool = inventory_.number(m.number).subpool;
   o.service = service;
   o.state = OrderState::kWaiting;
-  inventory_.take(m.number, o.id);
+  inventory_.take(m, o.id);
   ledger_.hold(*a, o.price);
   o.account_prev = a->active_tail;
   (a->active_tail ? a->active_tail->account_next : a->active_head) = &o;

@@ -791,6 +791,7 @@ void EngineSnapshot::load_free_logs() {
       const Number& n = inv.numbers_[entry.number];
       if (n.state == NumberState::kFree && n.free_stamp == stamp) {
         if (n.subpool != i) r_.fail("free-log entry in another sub-pool");
+        entry = inv.free_entry(entry.number, stamp);  // live, with its use described
         ++valid;
       }
       sp.log.push_back(entry);

@@ -81,7 +81,8 @@ NumberState Inventory::remove(uint32_t index) {
   Number& n = numbers_[index];
   SMSX_ASSERT(n.state != NumberState::kRemoved);
   if (n.state == NumberState::kFree) {
-    count_free(n, -1);
+    count_free(n, used_services(n), -1);
+    live_entry(n).marks &= ~FreeLogEntry::kFreeEntryLive;
     n.state = NumberState::kRemoved;  // its log entry is now stale
     --free_;
     ++removed_;
@@ -116,27 +117,62 @@ Error Inventory::set_price(std::string_view service, std::string_view country,
   return Error::kNone;
 }
 
+const absl::InlinedVector<Symbol, 4>* Inventory::used_services(const Number& n) const {
+  if (!n.ever_used) return nullptr;
+  auto it = used_.find(static_cast<uint32_t>(&n - numbers_.data()));
+  return it == used_.end() ? nullptr : &it->second;
+}
+
 bool Inventory::used_for(uint32_t index, Symbol service) const {
-  if (!numbers_[index].ever_used) return false;
-  auto it = used_.find(index);
-  if (it == used_.end()) return false;
-  return std::find(it->second.begin(), it->second.end(), service) != it->second.end();
+  const auto* used = used_services(numbers_[index]);
+  return used != nullptr && std::find(used->begin(), used->end(), service) != used->end();
+}
+
+FreeLogEntry Inventory::free_entry(uint32_t index, uint64_t stamp) const {
+  FreeLogEntry e{.number = index, .marks = FreeLogEntry::kFreeEntryLive, .stamp = stamp};
+  if (const auto* used = used_services(numbers_[index])) {
+    for (Symbol s : *used) {
+      if (e.used_first == kNoSymbol) {
+        e.used_first = s;
+      } else {
+        e.marks |= FreeLogEntry::used_others_bit(s);
+      }
+    }
+  }
+  return e;
+}
+
+FreeLogEntry& Inventory::live_entry(const Number& n) {
+  SMSX_ASSERT(n.state == NumberState::kFree);
+  std::vector<FreeLogEntry>& log = subpools_[n.subpool].log;
+  auto it = std::lower_bound(log.begin(), log.end(), n.free_stamp,
+                             [](const FreeLogEntry& e, uint64_t stamp) { return e.stamp < stamp; });
+  SMSX_ASSERT(it != log.end() && it->stamp == n.free_stamp && it->live());
+  return *it;
+}
+
+bool Inventory::can_serve(const FreeLogEntry& e, Symbol service) const {
+  if (!e.live()) return false;
+  switch (e.may_have_used(service)) {
+    case FreeLogEntry::Use::kNo:
+      return true;
+    case FreeLogEntry::Use::kYes:
+      return false;
+    case FreeLogEntry::Use::kMaybe:
+      break;
+  }
+  return !used_for(e.number, service);
 }
 
 std::optional<uint64_t> Inventory::first_eligible(SubPool& sp, Symbol service) {
-  auto valid = [&](const FreeLogEntry& e) {
-    const Number& n = numbers_[e.number];
-    return n.state == NumberState::kFree && n.free_stamp == e.stamp;
-  };
-  while (sp.head < sp.log.size() && !valid(sp.log[sp.head])) ++sp.head;
+  while (sp.head < sp.log.size() && !sp.log[sp.head].live()) ++sp.head;
   auto found = sp.cursor.find(service);
   uint64_t pos = found == sp.cursor.end() ? 0 : found->second;
   if (pos < sp.head) pos = sp.head;
   uint64_t start = found == sp.cursor.end() ? 0 : found->second;
   std::optional<uint64_t> result;
   for (; pos < sp.log.size(); ++pos) {
-    const FreeLogEntry& e = sp.log[pos];
-    if (valid(e) && !used_for(e.number, service)) {
+    if (can_serve(sp.log[pos], service)) {
       result = pos;
       break;
     }
@@ -161,7 +197,7 @@ Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbo
     if (subs == pool_subpools_.end()) continue;
     // Least recently used across the pool's operators: the smallest stamp wins.
     std::optional<uint32_t> best;
-    uint64_t best_stamp = 0;
+    uint64_t best_stamp = 0, best_pos = 0;
     for (uint32_t i : subs->second) {
       SubPool& sp = subpools_[i];
       if (operator_filter != kNoSymbol && sp.operator_name != operator_filter) continue;
@@ -169,6 +205,7 @@ Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbo
       if (pos && (!best || sp.log[*pos].stamp < best_stamp)) {
         best = sp.log[*pos].number;
         best_stamp = sp.log[*pos].stamp;
+        best_pos = *pos;
       }
     }
     if (!best) continue;
@@ -179,6 +216,7 @@ Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbo
       return m;
     }
     m.number = *best;
+    m.log_pos = best_pos;
     m.price = e.price;
     m.payout = e.payout;
     return m;
@@ -187,19 +225,21 @@ Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbo
   return m;
 }
 
-void Inventory::count_free(const Number& n, int delta) {
+void Inventory::count_free(const Number& n, const absl::InlinedVector<Symbol, 4>* used,
+                           int delta) {
   SubPool& sp = subpools_[n.subpool];
   sp.free_count += delta;
-  if (!n.ever_used) return;
-  auto it = used_.find(static_cast<uint32_t>(&n - numbers_.data()));
-  if (it == used_.end()) return;
-  for (Symbol s : it->second) sp.add_free_used(s, delta);
+  if (used == nullptr) return;
+  for (Symbol s : *used) sp.add_free_used(s, delta);
 }
 
-void Inventory::take(uint32_t index, uint64_t order) {
-  Number& n = numbers_[index];
+void Inventory::take(const Match& m, uint64_t order) {
+  Number& n = numbers_[m.number];
   SMSX_ASSERT(n.state == NumberState::kFree);
-  count_free(n, -1);
+  FreeLogEntry& e = subpools_[n.subpool].log[m.log_pos];
+  SMSX_ASSERT(e.number == m.number && e.stamp == n.free_stamp && e.live());
+  e.marks &= ~FreeLogEntry::kFreeEntryLive;
+  count_free(n, used_services(n), -1);
   n.state = NumberState::kBusy;
   n.order = order;
   --free_;
@@ -224,8 +264,8 @@ void Inventory::append_free(uint32_t index) {
   n.state = NumberState::kFree;
   n.free_stamp = ++stamp_;
   SubPool& sp = subpools_[n.subpool];
-  sp.log.push_back(FreeLogEntry{index, n.free_stamp});
-  count_free(n, +1);
+  sp.log.push_back(free_entry(index, n.free_stamp));
+  count_free(n, used_services(n), +1);
   ++free_;
   if (sp.log.size() > 2 * size_t{sp.free_count} + 64) compact(sp);
 }
@@ -237,9 +277,7 @@ void Inventory::compact(SubPool& sp) {
   std::vector<uint64_t> remap(sp.log.size() + 1);
   for (size_t i = 0; i < sp.log.size(); ++i) {
     remap[i] = kept.size();
-    const FreeLogEntry& e = sp.log[i];
-    const Number& n = numbers_[e.number];
-    if (n.state == NumberState::kFree && n.free_stamp == e.stamp) kept.push_back(e);
+    if (sp.log[i].live()) kept.push_back(sp.log[i]);
   }
   remap[sp.log.size()] = kept.size();
   for (auto& [service, pos] : sp.cursor) pos = remap[pos];
@@ -253,7 +291,10 @@ void Inventory::mark_used(uint32_t index, Symbol service) {
   Number& n = numbers_[index];
   n.ever_used = true;
   used_[index].push_back(service);
-  if (n.state == NumberState::kFree) subpools_[n.subpool].add_free_used(service, +1);
+  if (n.state == NumberState::kFree) {  // not reached from an SMS (the number is busy then)
+    subpools_[n.subpool].add_free_used(service, +1);
+    live_entry(n) = free_entry(index, n.free_stamp);
+  }
 }
 
 uint64_t Inventory::eligible_free(const SubPool& sp, Symbol service) const {

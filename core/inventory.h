@@ -3,7 +3,10 @@
 // Numbers are grouped by (country, pool, operator) into sub-pools. Each sub-pool keeps a
 // free log: an append-only list of (number, stamp) entries written each time a number
 // becomes free, so the log is in least-recently-used order. An entry is valid while its
-// number is still free with the same stamp; taking a number makes its entry stale.
+// number is still free with the same stamp; taking a number makes its entry stale. Each
+// entry also says whether it is still valid and which services its number was used for
+// (FreeLogEntry), so the walk below reads the log in order and touches a number only when
+// it takes it: at 10M numbers each number and use history read was a cache miss.
 //
 // Matching service S walks the log from S's cursor. Every entry the cursor passes is stale
 // or belongs to a number already used for S; neither can ever serve S again (a freed
@@ -51,10 +54,34 @@ struct Number {
   bool ever_used = false;  // has an entry in used_: skips that lookup for fresh numbers
 };
 
+// A free-log entry. `number` and `stamp` are the state that snapshots and the digest carry;
+// the rest is derived and kept true by the Inventory, so that matching decides on an entry
+// from the log alone, read in order, without loading its number or its use history (each a
+// cache miss once a pool has millions of numbers). `used_first` and `used_others` describe
+// the services the number was used for when it became free; that set cannot grow while it is
+// free (an SMS needs an active order), so the description stays exact for the entry's life.
 struct FreeLogEntry {
   uint32_t number = 0;
+  Symbol used_first = kNoSymbol;  // the first service it was used for, if any
+  uint16_t marks = 0;             // kFreeEntryLive | used_others_bit(s) of every other one
   uint64_t stamp = 0;
+
+  // The number is free with this stamp: the entry can be matched (otherwise it is stale).
+  bool live() const { return (marks & kFreeEntryLive) != 0; }
+  // Whether the number can serve `service`: kNo and kYes are exact, kMaybe needs the number's
+  // use history (another used service shares the bit).
+  enum class Use : uint8_t { kNo, kYes, kMaybe };
+  Use may_have_used(Symbol service) const {
+    if (used_first == service) return Use::kYes;
+    return (marks & used_others_bit(service)) != 0 ? Use::kMaybe : Use::kNo;
+  }
+
+  static constexpr uint16_t kFreeEntryLive = 0x8000;
+  static constexpr uint16_t used_others_bit(Symbol s) {
+    return static_cast<uint16_t>(1U << (s % 15));
+  }
 };
+static_assert(sizeof(FreeLogEntry) == 16);
 
 struct SubPool {
   Symbol country = 0, pool = 0, operator_name = 0;
@@ -83,6 +110,7 @@ struct PriceEntry {
 struct Match {
   Error error = Error::kNone;
   uint32_t number = 0;
+  uint64_t log_pos = 0;  // of the number's entry in its sub-pool's free log
   uint32_t price = 0, payout = 0;
   uint32_t min_price = 0;  // with kMaxPriceTooLow
 };
@@ -119,7 +147,8 @@ class Inventory {
   // PROTOCOL.md: kNoPrice, kNoNumbers, kMaxPriceTooLow.
   Match match(Symbol service, Symbol country, Symbol pool_filter, Symbol operator_filter,
               std::optional<int64_t> max_price);
-  void take(uint32_t index, uint64_t order);
+  // Takes the number `m` found (it must still be free) for the order.
+  void take(const Match& m, uint64_t order);
   // The number's order closed: it is free again (least recently used last) or removed.
   void release(uint32_t index);
   void mark_used(uint32_t index, Symbol service);
@@ -150,8 +179,14 @@ class Inventory {
   std::optional<uint64_t> first_eligible(SubPool& sp, Symbol service);
   uint64_t eligible_free(const SubPool& sp, Symbol service) const;
   void append_free(uint32_t index);
+  // The number's free-log entry as written when it becomes free with `stamp`.
+  FreeLogEntry free_entry(uint32_t index, uint64_t stamp) const;
+  // The live entry of a free number (binary search: stamps increase along a log).
+  FreeLogEntry& live_entry(const Number& n);
+  bool can_serve(const FreeLogEntry& e, Symbol service) const;
+  const absl::InlinedVector<Symbol, 4>* used_services(const Number& n) const;
   void compact(SubPool& sp);
-  void count_free(const Number& n, int delta);
+  void count_free(const Number& n, const absl::InlinedVector<Symbol, 4>* used, int delta);
 
   NameTables names_;
   std::vector<Number> numbers_;

@@ -296,6 +296,35 @@ TEST(Scenario, SuppliersOwnTheirNumbers) {
          }));
 }
 
+// Matching reads a number's past services from a short summary in its free-log entry (the
+// first service exactly, the others as one bit each of 15, core/inventory.h). Services s1,
+// s2 and s17 are symbols 1, 2 and 17: s17 shares s2's bit, so only the number's full history
+// can tell that it may still be sold for s17.
+TEST(Scenario, ANumberUsedForSeveralServicesIsSoldForEveryOtherOne) {
+  Engine e;
+  std::vector<Row> rows;
+  for (int s = 1; s <= 17; ++s) {
+    rows.push_back({0, price("s" + std::to_string(s), "us", "p1", 100, 60), ok()});
+  }
+  std::vector<Row> uses = {
+      {0, add_number("15550001", "us", "p1"), ok()},
+      {0, deposit(1001, 1000, "r-1"), ok()},
+      {0, place(1001, "s1", "us"), ok().with_id(1).with_text("15550001")},
+      {1, sms("15550001", "code 111222"), ok()},
+      {2, finish(1), ok()},
+      {3, place(1001, "s2", "us"), ok().with_id(2).with_text("15550001")},
+      {4, sms("15550001", "code 333444"), ok()},
+      {5, finish(2), ok()},
+      {6, place(1001, "s1", "us"), fails(Error::kNoNumbers)},
+      {6, place(1001, "s2", "us"), fails(Error::kNoNumbers)},
+      {6, place(1001, "s17", "us"), ok().with_id(3).with_text("15550001")},
+      {7, cancel(3), ok()},
+      {8, place(1001, "s3", "us"), ok().with_id(4).with_text("15550001")},
+  };
+  rows.insert(rows.end(), uses.begin(), uses.end());
+  run_scenario(e, rows);
+}
+
 TEST(Scenario, RemovingABusyNumberWaitsForItsOrderToClose) {
   Engine e;
   run_scenario(e, with_setup({
