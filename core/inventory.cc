@@ -271,19 +271,26 @@ void Inventory::append_free(uint32_t index) {
 }
 
 void Inventory::compact(SubPool& sp) {
-  // new_pos[i] = number of valid entries before old position i; cursors map through it.
-  std::vector<FreeLogEntry> kept;
-  kept.reserve(sp.free_count);
-  std::vector<uint64_t> remap(sp.log.size() + 1);
+  // In place: live entries move to the front. The head and every cursor become the number of
+  // live entries before their old position; visiting them in position order alongside the
+  // walk maps them without a table the size of the log.
+  std::vector<uint64_t*> positions;
+  positions.reserve(sp.cursor.size() + 1);
+  positions.push_back(&sp.head);
+  for (auto& [service, pos] : sp.cursor) positions.push_back(&pos);
+  std::sort(positions.begin(), positions.end(), [](const uint64_t* a, const uint64_t* b) {
+    return *a < *b;
+  });
+  size_t next = 0, kept = 0;
   for (size_t i = 0; i < sp.log.size(); ++i) {
-    remap[i] = kept.size();
-    if (sp.log[i].live()) kept.push_back(sp.log[i]);
+    while (next < positions.size() && *positions[next] == i) *positions[next++] = kept;
+    if (sp.log[i].live()) sp.log[kept++] = sp.log[i];
   }
-  remap[sp.log.size()] = kept.size();
-  for (auto& [service, pos] : sp.cursor) pos = remap[pos];
-  sp.head = remap[sp.head];
-  SMSX_ASSERT(kept.size() == sp.free_count);
-  sp.log = std::move(kept);
+  while (next < positions.size()) *positions[next++] = kept;  // at the end of the log
+  SMSX_ASSERT(kept == sp.free_count);
+  sp.log.resize(kept);
+  // The capacity stays for the appends to come, unless the pool has shrunk a long way.
+  if (sp.log.capacity() > 4 * kept + 1024) sp.log.shrink_to_fit();
 }
 
 void Inventory::mark_used(uint32_t index, Symbol service) {
