@@ -791,6 +791,8 @@ void EngineSnapshot::load_free_logs() {
       const Number& n = inv.numbers_[entry.number];
       if (n.state == NumberState::kFree && n.free_stamp == stamp) {
         if (n.subpool != i) r_.fail("free-log entry in another sub-pool");
+        // Matching never looks before the head: a free number there could not be sold.
+        if (k < sp.head) r_.fail("free-log head past a free number");
         entry = inv.free_entry(entry.number, stamp);  // live, with its use described
         ++valid;
       }

@@ -160,6 +160,8 @@ void Engine::check_invariants() const {
   SMSX_ASSERT(free == inventory_.free_count());
   SMSX_ASSERT(busy == inventory_.busy_count());
   SMSX_ASSERT(removed == inventory_.removed_count());
+  // The free logs' derived state (core/inventory.h, FreeLogEntry) matches the numbers.
+  inventory_.check_free_logs();
 }
 
 }  // namespace smsx

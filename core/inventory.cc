@@ -297,10 +297,32 @@ void Inventory::mark_used(uint32_t index, Symbol service) {
   if (used_for(index, service)) return;
   Number& n = numbers_[index];
   n.ever_used = true;
+  // Only a number with an order receives an SMS: a free number's entry describes its use
+  // for the entry's whole life (FreeLogEntry), so its history must not change meanwhile.
+  SMSX_ASSERT(n.state == NumberState::kBusy || n.state == NumberState::kRemoving);
   used_[index].push_back(service);
-  if (n.state == NumberState::kFree) {  // not reached from an SMS (the number is busy then)
-    subpools_[n.subpool].add_free_used(service, +1);
-    live_entry(n) = free_entry(index, n.free_stamp);
+}
+
+void Inventory::check_free_logs() const {
+  for (uint32_t i = 0; i < subpools_.size(); ++i) {
+    const SubPool& sp = subpools_[i];
+    SMSX_ASSERT(sp.head <= sp.log.size());
+    uint64_t live = 0, previous_stamp = 0;
+    for (uint64_t pos = 0; pos < sp.log.size(); ++pos) {
+      const FreeLogEntry& e = sp.log[pos];
+      SMSX_ASSERT(e.stamp > previous_stamp);  // live_entry() searches by stamp
+      previous_stamp = e.stamp;
+      const Number& n = numbers_[e.number];
+      const bool valid = n.state == NumberState::kFree && n.free_stamp == e.stamp;
+      SMSX_ASSERT(e.live() == valid);
+      if (!valid) continue;
+      SMSX_ASSERT(n.subpool == i && pos >= sp.head);
+      const FreeLogEntry described = free_entry(e.number, e.stamp);
+      SMSX_ASSERT(e.used_first == described.used_first && e.marks == described.marks);
+      ++live;
+    }
+    SMSX_ASSERT(live == sp.free_count);
+    for (const auto& [service, pos] : sp.cursor) SMSX_ASSERT(pos <= sp.log.size());
   }
 }
 

@@ -57,9 +57,10 @@ struct Number {
 // A free-log entry. `number` and `stamp` are the state that snapshots and the digest carry;
 // the rest is derived and kept true by the Inventory, so that matching decides on an entry
 // from the log alone, read in order, without loading its number or its use history (each a
-// cache miss once a pool has millions of numbers). `used_first` and `used_others` describe
-// the services the number was used for when it became free; that set cannot grow while it is
-// free (an SMS needs an active order), so the description stays exact for the entry's life.
+// cache miss once a pool has millions of numbers). `used_first` and the low bits of `marks`
+// describe the services the number was used for when it became free; that set cannot grow
+// while it is free (an SMS needs an active order), so the description stays exact for the
+// entry's life. Inventory::check_free_logs() verifies all of it against the numbers.
 struct FreeLogEntry {
   uint32_t number = 0;
   Symbol used_first = kNoSymbol;  // the first service it was used for, if any
@@ -151,6 +152,7 @@ class Inventory {
   void take(const Match& m, uint64_t order);
   // The number's order closed: it is free again (least recently used last) or removed.
   void release(uint32_t index);
+  // The number's active order received an SMS for `service` (the number is not free).
   void mark_used(uint32_t index, Symbol service);
   bool used_for(uint32_t index, Symbol service) const;
 
@@ -162,6 +164,11 @@ class Inventory {
   uint64_t free_count() const { return free_; }
   uint64_t busy_count() const { return busy_; }
   uint64_t removed_count() const { return removed_; }
+
+  // Asserts that every free-log entry's live mark and use summary agree with its number,
+  // that each free number has one live entry, at or after the head, and that stamps
+  // increase along each log (Engine::check_invariants).
+  void check_free_logs() const;
 
   // Canonical iteration for the digest and snapshots.
   const std::vector<Number>& numbers() const { return numbers_; }
