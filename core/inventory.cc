@@ -225,8 +225,7 @@ Match Inventory::match(Symbol service, Symbol country, Symbol pool_filter, Symbo
   return m;
 }
 
-void Inventory::count_free(const Number& n, const absl::InlinedVector<Symbol, 4>* used,
-                           int delta) {
+void Inventory::count_free(const Number& n, const absl::InlinedVector<Symbol, 4>* used, int delta) {
   SubPool& sp = subpools_[n.subpool];
   sp.free_count += delta;
   if (used == nullptr) return;
@@ -278,9 +277,8 @@ void Inventory::compact(SubPool& sp) {
   positions.reserve(sp.cursor.size() + 1);
   positions.push_back(&sp.head);
   for (auto& [service, pos] : sp.cursor) positions.push_back(&pos);
-  std::sort(positions.begin(), positions.end(), [](const uint64_t* a, const uint64_t* b) {
-    return *a < *b;
-  });
+  std::sort(positions.begin(), positions.end(),
+            [](const uint64_t* a, const uint64_t* b) { return *a < *b; });
   size_t next = 0, kept = 0;
   for (size_t i = 0; i < sp.log.size(); ++i) {
     while (next < positions.size() && *positions[next] == i) *positions[next++] = kept;
