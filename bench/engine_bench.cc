@@ -8,11 +8,14 @@
 //     were already used for the requested service, 1,000,000 pairs in a steady state (closed
 //     orders evicted by a tick every 1,024 pairs); with request ids (K = 1, as gateways send
 //     them) or without (K = 0: the placement's own work). Items = placements.
+//   BM_CompactingCancel/P: the one cancel that compacts the free log of a pool of P free
+//     numbers (manual time: that command alone; the pairs that fill the log are not timed).
 //   BM_BytesPerActiveOrder/N: resident memory growth from placing N orders, per order.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -257,6 +260,42 @@ BENCHMARK(BM_PlaceCancelUsedPool)
     ->ArgsProduct({{1'000, 100'000, 1'000'000, 10'000'000}, {1, 0}})
     ->Unit(benchmark::kNanosecond)
     ->Iterations(1'000'000);
+
+// The one cancel that compacts a sub-pool's free log. Compaction is paid for by the appends
+// since the last one, but the command that triggers it pays it whole: matching's longest
+// single command. Manual time: that cancel alone.
+void BM_CompactingCancel(benchmark::State& state) {
+  const auto pool = static_cast<uint64_t>(state.range(0));
+  EngineConfig config;
+  config.retention_ms = 1;  // closed orders leave, as in BM_PlaceCancelUsedPool
+  Driver d(config);
+  d.keyed = false;
+  d.price("wa", "p", 100);
+  for (uint64_t n = 0; n < pool; ++n) d.number(n, "p");
+  d.deposit(1, 1'000'000'000);
+  for (auto _ : state) {
+    // Every number is free and the log holds one entry each (after the set-up or the last
+    // compaction); each pair appends one more. It is compacted once it is longer than
+    // 2 × free + 64 entries, so the cancel of pair number pool + 65 compacts.
+    for (uint64_t i = 1; i <= pool + 64; ++i) {
+      d.target(Op::kOrderCancel, d.place(1, "wa"));
+      if (i % 1024 == 0) d.drain_ticks(1);
+    }
+    const uint64_t order = d.place(1, "wa");
+    const auto start = std::chrono::steady_clock::now();
+    d.target(Op::kOrderCancel, order);
+    state.SetIterationTime(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    d.drain_ticks(1);
+  }
+}
+BENCHMARK(BM_CompactingCancel)
+    ->Arg(1'000)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->UseManualTime()
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_BytesPerActiveOrder(benchmark::State& state) {
   const auto count = static_cast<uint64_t>(state.range(0));
