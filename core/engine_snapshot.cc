@@ -793,7 +793,8 @@ void EngineSnapshot::load_free_logs() {
         if (n.subpool != i) r_.fail("free-log entry in another sub-pool");
         // Matching never looks before the head: a free number there could not be sold.
         if (k < sp.head) r_.fail("free-log head past a free number");
-        entry = inv.free_entry(entry.number, stamp);  // live, with its use described
+        // Live, with its use described.
+        entry = Inventory::free_entry(entry.number, stamp, inv.used_services(n));
         ++valid;
       }
       sp.log.push_back(entry);

@@ -128,9 +128,10 @@ bool Inventory::used_for(uint32_t index, Symbol service) const {
   return used != nullptr && std::find(used->begin(), used->end(), service) != used->end();
 }
 
-FreeLogEntry Inventory::free_entry(uint32_t index, uint64_t stamp) const {
+FreeLogEntry Inventory::free_entry(uint32_t index, uint64_t stamp,
+                                   const absl::InlinedVector<Symbol, 4>* used) {
   FreeLogEntry e{.number = index, .marks = FreeLogEntry::kFreeEntryLive, .stamp = stamp};
-  if (const auto* used = used_services(numbers_[index])) {
+  if (used != nullptr) {
     for (Symbol s : *used) {
       if (e.used_first == kNoSymbol) {
         e.used_first = s;
@@ -263,8 +264,9 @@ void Inventory::append_free(uint32_t index) {
   n.state = NumberState::kFree;
   n.free_stamp = ++stamp_;
   SubPool& sp = subpools_[n.subpool];
-  sp.log.push_back(free_entry(index, n.free_stamp));
-  count_free(n, used_services(n), +1);
+  const auto* used = used_services(n);
+  sp.log.push_back(free_entry(index, n.free_stamp, used));
+  count_free(n, used, +1);
   ++free_;
   if (sp.log.size() > 2 * size_t{sp.free_count} + 64) compact(sp);
 }
@@ -315,7 +317,7 @@ void Inventory::check_free_logs() const {
       SMSX_ASSERT(e.live() == valid);
       if (!valid) continue;
       SMSX_ASSERT(n.subpool == i && pos >= sp.head);
-      const FreeLogEntry described = free_entry(e.number, e.stamp);
+      const FreeLogEntry described = free_entry(e.number, e.stamp, used_services(n));
       SMSX_ASSERT(e.used_first == described.used_first && e.marks == described.marks);
       ++live;
     }

@@ -186,8 +186,10 @@ class Inventory {
   std::optional<uint64_t> first_eligible(SubPool& sp, Symbol service);
   uint64_t eligible_free(const SubPool& sp, Symbol service) const;
   void append_free(uint32_t index);
-  // The number's free-log entry as written when it becomes free with `stamp`.
-  FreeLogEntry free_entry(uint32_t index, uint64_t stamp) const;
+  // The number's free-log entry as written when it becomes free with `stamp`; `used` is
+  // used_services() of the number (looked up once by callers that also need it).
+  static FreeLogEntry free_entry(uint32_t index, uint64_t stamp,
+                                 const absl::InlinedVector<Symbol, 4>* used);
   // The live entry of a free number (binary search: stamps increase along a log).
   FreeLogEntry& live_entry(const Number& n);
   bool can_serve(const FreeLogEntry& e, Symbol service) const;
