@@ -143,39 +143,56 @@ Reply Engine::apply(const Command& c, std::vector<Event>* events, ReplyUse use) 
     dispatch(c, events, r);
     return r;
   }
-  // One probe for recall and remember: the slot is claimed now and given back if the
-  // request changes nothing. dispatch() never touches remembered_, so the slot stays put.
   const uint64_t print = fingerprint(c);
-  auto& shard = remembered_.shard(c.key);
-  auto [it, fresh] = shard.try_emplace(c.key);
-  Remembered& slot = it->second;
-  if (!fresh && recallable(slot, print)) {
-    if (slot.fingerprint != print) {
+  if (const std::optional<RequestIndex::Ref> ref = requests_.find(c.key)) {
+    uint64_t first_print = 0;
+    const Order* placed = nullptr;
+    const Remembered* m = nullptr;
+    if (ref->kind == RequestIndex::Kind::kOrder) {
+      placed = order_of(*ref);
+      first_print = placed->fingerprint;
+    } else {
+      m = reply_of(*ref);
+      first_print = m->fingerprint;
+    }
+    if (first_print != print) {
       fail(r, Error::kIdReused, "request id was used for a different request");
     } else {
-      r = recalled_reply(slot);
+      if (placed != nullptr) {
+        fill_place_reply(*placed, r);
+      } else {
+        r = recalled_reply(*m);
+      }
       r.replayed = true;
     }
     return r;
   }
   dispatch(c, events, r);
   SMSX_ASSERT(!r.changed || r.error == Error::kNone);
-  if (r.changed) {
-    remember(c, print, r, slot);
-  } else if (fresh) {
-    shard.erase(it);
-  }
+  if (r.changed) remember(c, print, r);
   return r;
 }
 
-bool Engine::recallable(const Remembered& m, uint64_t fingerprint) const {
-  // A place whose order was evicted first (retention shortened by a restart) is forgotten.
-  return !(m.op == Op::kOrderPlace && m.fingerprint == fingerprint &&
-           orders_.find(m.id) == nullptr);
+bool Engine::KeyCheck::holds(RequestIndex::Ref ref, const RequestKey& key) const {
+  if (ref.kind == RequestIndex::Kind::kOrder) {
+    const Order* o = e_.order_of(ref);
+    return o != nullptr && o->key == key;
+  }
+  const Remembered* m = e_.reply_of(ref);
+  return m != nullptr && m->key == key;
+}
+
+const Order* Engine::order_of(RequestIndex::Ref ref) const {
+  return orders_.find(RequestIndex::widen(ref.low, last_order_id_));
+}
+
+const Engine::Remembered* Engine::reply_of(RequestIndex::Ref ref) const {
+  const uint64_t seq = RequestIndex::widen(ref.low, replies_front_seq_ + replies_.size() - 1);
+  if (seq < replies_front_seq_ || seq - replies_front_seq_ >= replies_.size()) return nullptr;
+  return &replies_[seq - replies_front_seq_];
 }
 
 Reply Engine::recalled_reply(const Remembered& m) const {
-  if (m.op == Op::kOrderPlace) return place_reply(*orders_.find(m.id));
   Reply r;
   r.id = m.id;
   r.available = m.available;
@@ -204,9 +221,17 @@ Reply Engine::recalled_reply(const Remembered& m) const {
   return r;
 }
 
-void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply,
-                      Remembered& slot) {
-  Remembered m;
+void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply) {
+  if (c.op == Op::kOrderPlace) {
+    Order* o = orders_.find(reply.id);
+    SMSX_ASSERT(o != nullptr && o->key.empty());
+    o->key = c.key;
+    o->fingerprint = fingerprint;
+    requests_.insert(c.key, {RequestIndex::Kind::kOrder, o->id & RequestIndex::kRefMask});
+    return;
+  }
+  Remembered& m = replies_.emplace_back();
+  m.key = c.key;
   m.fingerprint = fingerprint;
   m.op = c.op;
   m.at_ms = now_ms_;
@@ -230,8 +255,8 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
     default:
       break;
   }
-  slot = m;
-  remembered_fifo_.emplace_back(now_ms_, c.key);
+  const uint64_t seq = replies_front_seq_ + replies_.size() - 1;
+  requests_.insert(c.key, {RequestIndex::Kind::kReply, seq & RequestIndex::kRefMask});
 }
 
 void Engine::dispatch(const Command& c, std::vector<Event>* events, Reply& r) {
@@ -292,24 +317,53 @@ std::optional<uint64_t> Engine::next_wake_ms() const {
     if (auto d = wheel_->next_deadline()) earliest(*d);
   }
   if (!closed_.empty()) earliest(closed_.front().first + config_.retention_ms);
-  if (!remembered_fifo_.empty()) earliest(remembered_fifo_.front().first + config_.retention_ms);
+  if (!replies_.empty()) earliest(replies_.front().at_ms + config_.retention_ms);
+  if (place_keys_from_ <= last_order_id_) {
+    // A lower bound: the order there may have no key, and the first with one comes later.
+    const Order* o = orders_.find(place_keys_from_);
+    earliest(o != nullptr ? o->created_at_ms() + config_.retention_ms : now_ms_);
+  }
   return wake;
 }
 
-size_t Engine::evict_retained(size_t max) {
-  size_t evicted = 0;
-  // Remembered ids first: a place remembered at t is then never outlived by its order
-  // (closed at or after t), so a retry within the period cannot be applied afresh.
-  while (evicted < max && !remembered_fifo_.empty() &&
-         remembered_fifo_.front().first + config_.retention_ms <= now_ms_) {
-    auto [at, key] = remembered_fifo_.front();
-    remembered_fifo_.pop_front();
-    ++evicted;
-    auto& shard = remembered_.shard(key);
-    auto it = shard.find(key);
-    // A key remembered again later (its first order was gone) has a newer FIFO entry.
-    if (it != shard.end() && it->second.at_ms == at) shard.erase(it);
+Order* Engine::oldest_place_key() {
+  // Orders without one (placed without a request id, or evicted) are passed over for good.
+  for (; place_keys_from_ <= last_order_id_; ++place_keys_from_) {
+    Order* o = orders_.find(place_keys_from_);
+    if (o != nullptr && !o->key.empty()) return o;
   }
+  return nullptr;
+}
+
+size_t Engine::evict_request_ids(size_t max) {
+  // Oldest first, merging the two queues: placements' keys in order-id order (placement
+  // order) and the other replies; a placement goes first among those of one millisecond.
+  size_t evicted = 0;
+  for (; evicted < max; ++evicted) {
+    Order* o = oldest_place_key();
+    const uint64_t placed_at = o != nullptr ? o->created_at_ms() : UINT64_MAX;
+    const uint64_t replied_at = replies_.empty() ? UINT64_MAX : replies_.front().at_ms;
+    const uint64_t at = std::min(placed_at, replied_at);
+    if (at == UINT64_MAX || at + config_.retention_ms > now_ms_) break;
+    if (placed_at <= replied_at) {
+      requests_.erase(o->key, {RequestIndex::Kind::kOrder, o->id & RequestIndex::kRefMask});
+      o->key = {};
+      o->fingerprint = 0;
+      ++place_keys_from_;
+    } else {
+      requests_.erase(replies_.front().key,
+                      {RequestIndex::Kind::kReply, replies_front_seq_ & RequestIndex::kRefMask});
+      replies_.pop_front();
+      ++replies_front_seq_;
+    }
+  }
+  return evicted;
+}
+
+size_t Engine::evict_retained(size_t max) {
+  // Request ids first: a place remembered at t is then never outlived by its order (closed
+  // at or after t), so a retry within the period cannot be applied afresh.
+  size_t evicted = evict_request_ids(max);
   while (evicted < max && !closed_.empty() &&
          closed_.front().first + config_.retention_ms <= now_ms_) {
     uint64_t id = closed_.front().second;
@@ -321,6 +375,7 @@ size_t Engine::evict_retained(size_t max) {
       closed_.emplace_back(now_ms_, id);  // awaiting an admin: kept until resolved
       continue;
     }
+    SMSX_ASSERT(o->key.empty());  // its placement's key went first (above)
     orders_.erase(o);
   }
   return evicted;
@@ -342,7 +397,7 @@ EngineStats Engine::stats() const {
   s.sms_dropped = sms_dropped_;
   s.deposits = ledger_.deposits().size();
   s.payouts_pending = ledger_.pending_payouts().size();
-  s.remembered_requests = remembered_.size();
+  s.remembered_requests = requests_.size();
   s.engine_time_ms = now_ms_;
   return s;
 }

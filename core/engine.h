@@ -30,7 +30,7 @@
 #include "core/inventory.h"
 #include "core/ledger.h"
 #include "core/order_store.h"
-#include "core/sharded_hash_map.h"
+#include "core/request_index.h"
 #include "timers/timing_wheel.h"
 
 namespace smsx {
@@ -55,12 +55,12 @@ class Engine {
   // apply(c) looks up first, its request id's slot, so that the cache miss overlaps with
   // applying the commands before it. Changes nothing.
   void prefetch(const Command& c) const {
-    if (!c.key.empty()) remembered_.prefetch(c.key);
+    if (!c.key.empty()) requests_.prefetch(c.key);
   }
 
   // Room for about `n` more remembered request ids, so that a replay that knows roughly how
   // many keyed records are coming does not grow the table step by step. Changes nothing.
-  void reserve_request_ids(size_t n) { remembered_.reserve(remembered_.size() + n); }
+  void reserve_request_ids(size_t n) { requests_.reserve(n); }
 
   // The earliest engine time at which a tick may have work (a lower bound), if any.
   std::optional<uint64_t> next_wake_ms() const;
@@ -88,21 +88,34 @@ class Engine {
 
  private:
   friend class EngineSnapshot;
-  // The first reply of a request that changed state, as much of it as mutating ops fill
-  // (no lists); an order.place reply is rebuilt from its order, which never changes it.
-  // Everything else is rebuilt from state that never changes once written: the number
-  // (packed in `aux`), a refund's destination, a number's new state, an SMS code (`aux`).
+  // The first reply of a request other than a placement that changed state, as much of it
+  // as mutating ops fill (no lists). Everything else is rebuilt from state that never
+  // changes once written: the number (packed in `aux`), a refund's destination, a number's
+  // new state, an SMS code (`aux`). A placement's reply is rebuilt from its order, which
+  // holds the placement's key and fingerprint instead.
   struct Remembered {
+    RequestKey key;
     uint64_t fingerprint = 0;
     uint64_t id = 0;
     Amount available = 0, amount = 0;
     uint64_t aux = 0;
-    uint64_t at_ms = 0;  // when remembered: its FIFO entry evicts it only if this matches
+    uint64_t at_ms = 0;  // when remembered
     Op op = Op::kStats;
     OrderState state = OrderState::kWaiting;
     bool has_order = false;
   };
   Reply recalled_reply(const Remembered& m) const;
+  // Tells the request index whether a key is the one stored with what an entry names.
+  class KeyCheck final : public RequestIndex::KeyCheck {
+   public:
+    explicit KeyCheck(const Engine& e) : e_(e) {}
+    bool holds(RequestIndex::Ref ref, const RequestKey& key) const override;
+
+   private:
+    const Engine& e_;
+  };
+  const Order* order_of(RequestIndex::Ref ref) const;
+  const Remembered* reply_of(RequestIndex::Ref ref) const;
 
   // Each handler fills `r`, a fresh Reply owned by apply() (built in place, never moved).
   static void fail(Reply& r, Error e, std::string_view message) {
@@ -110,10 +123,12 @@ class Engine {
     r.message = message;
   }
   void dispatch(const Command& c, std::vector<Event>* events, Reply& r);
-  // Whether a remembered request still answers a retry (see apply()).
-  bool recallable(const Remembered& m, uint64_t fingerprint) const;
-  // Fills `slot` (this request's entry in remembered_) from its first reply.
-  void remember(const Command& c, uint64_t fingerprint, const Reply& reply, Remembered& slot);
+  // Remembers a request that changed state, under its key, from its first reply.
+  void remember(const Command& c, uint64_t fingerprint, const Reply& reply);
+  // Forgets the request ids remembered longer than the retention period, at most `max`.
+  size_t evict_request_ids(size_t max);
+  // The oldest order whose placement key is remembered (moving place_keys_from_ to it).
+  Order* oldest_place_key();
 
   // Orders (engine_orders.cc).
   void place(const Command& c, Reply& r);
@@ -159,13 +174,14 @@ class Engine {
   OrderStore orders_;
   uint64_t last_order_id_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed at, order id), oldest first
-  // The biggest table (one entry per request id within the retention period), in shards so
-  // that its growth never stops the loop for long. A shard of 4 MiB or more (beyond about
-  // 14M ids in all) is mapped by HugePageAllocator; smaller ones come from the heap.
-  ShardedHashMap<RequestKey, Remembered, absl::Hash<RequestKey>,
-                 HugePageAllocator<std::pair<const RequestKey, Remembered>>, RequestKeyShard>
-      remembered_;
-  std::deque<std::pair<uint64_t, RequestKey>> remembered_fifo_;  // (at, key), oldest first
+  // Remembered request ids: one 8-byte entry per id within the retention period. A
+  // placement's key lives in its order (evicted in order-id order, which is placement
+  // order); any other request's lives with its reply in `replies_` (evicted oldest first).
+  KeyCheck key_check_{*this};
+  RequestIndex requests_{key_check_};
+  std::deque<Remembered> replies_;  // oldest first
+  uint64_t replies_front_seq_ = 1;  // the sequence number of replies_.front(); the first is 1
+  uint64_t place_keys_from_ = 1;    // no order below this id has its key remembered
   uint64_t active_orders_ = 0;
   uint64_t placed_ = 0, expired_ = 0, finished_ = 0, cancelled_ = 0;
   uint64_t sms_delivered_ = 0, sms_dropped_ = 0;

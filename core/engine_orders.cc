@@ -56,7 +56,6 @@ void Engine::place(const Command& c, Reply& r) {
   }
   Order& o = *orders_.create(++last_order_id_);
   o.account = c.account;
-  o.expires_at_ms = now_ms_ + config_.ttl_ms;
   o.lifetime_ms = static_cast<uint32_t>(config_.ttl_ms);
   o.price = m.price;
   o.payout = m.payout;
@@ -70,7 +69,7 @@ void Engine::place(const Command& c, Reply& r) {
   (a->active_tail ? a->active_tail->account_next : a->active_head) = &o;
   a->active_tail = &o;
   ++a->active_count;
-  wheel().schedule(&o.timer, o.expires_at_ms);
+  wheel().schedule(&o.timer, now_ms_ + config_.ttl_ms);  // the deadline, for life
   ++active_orders_;
   ++placed_;
   fill_place_reply(o, r);
@@ -87,7 +86,7 @@ void Engine::fill_place_reply(const Order& o, Reply& r) const {
   r.id = o.id;
   if (reply_use_ == ReplyUse::kFull) r.text = unpack_phone(inventory_.number(o.number).phone);
   r.amount = o.price;
-  r.expires_at_ms = o.expires_at_ms;
+  r.expires_at_ms = o.expires_at_ms();
 }
 
 void Engine::capture(Order& o, Account& a) {
@@ -222,7 +221,7 @@ void Engine::active_orders(const Command& c, Reply& r) {
 
 void Engine::expire(Order& o, std::vector<Event>* events) {
   SMSX_ASSERT(o.active());
-  SMSX_ASSERT(o.expires_at_ms <= now_ms_);  // invariant 5: never before its deadline
+  SMSX_ASSERT(o.expires_at_ms() <= now_ms_);  // invariant 5: never before its deadline
   Account* a = ledger_.find(o.account);
   if (o.state == OrderState::kWaiting) {
     ledger_.release(*a, o.price);
@@ -292,7 +291,7 @@ void Engine::view_into(const Order& o, OrderView& v) const {
   v.pool = names.pools.name(sp.pool);
   v.price = o.price;
   v.created_at_ms = o.created_at_ms();
-  v.expires_at_ms = o.expires_at_ms;
+  v.expires_at_ms = o.expires_at_ms();
   if (o.extras) v.sms = o.extras->sms;
 }
 

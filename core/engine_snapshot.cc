@@ -26,12 +26,16 @@
 #include "core/engine.h"
 #include "core/limits.h"
 #include "core/phone.h"
+#include "core/sweep_insert.h"
 
 namespace smsx {
 namespace {
 
 constexpr char kMagic[] = "SMXE";  // 4 bytes, no terminator written
-constexpr uint64_t kFormatVersion = 1;
+constexpr uint64_t kFormatVersion = 2;
+// Format 1 kept every request key in the 'R' section (a placement's too) as a FIFO; still
+// read, so that an upgraded node loads the snapshots it wrote before.
+constexpr uint64_t kFormatVersionFifo = 1;
 constexpr size_t kFlushBytes = 1 << 20;  // the save buffer's size before it goes to the sink
 // A request-id section at least this large is loaded on a second thread (smaller ones are
 // not worth starting one).
@@ -53,10 +57,11 @@ constexpr uint8_t kSectionEnd = 'Z';
 constexpr uint8_t kOrderStateMask = 0x07;
 constexpr uint8_t kOrderExtras = 0x08;
 constexpr uint8_t kOrderLifetime = 0x10;  // a lifetime differing from the previous order's
+constexpr uint8_t kOrderKey = 0x20;       // the placement's request key follows (format 2)
 // Per-number flags byte.
 constexpr uint8_t kNumberStateMask = 0x03;
 constexpr uint8_t kNumberEverUsed = 0x04;
-// Per-request flags byte.
+// Per-request flags byte (format 1).
 constexpr uint8_t kRequestRemembered = 0x01;
 constexpr uint8_t kRequestHasOrder = 0x08;  // above the 3 bits of the state
 
@@ -73,53 +78,6 @@ bool valid_packed_digits(uint64_t packed, size_t digits_min, size_t digits_max) 
   uint64_t limit = 1;
   for (uint64_t i = 0; i < len; ++i) limit *= 10;
   return (packed & ((uint64_t{1} << 56) - 1)) < limit;
-}
-
-// Bulk insertion into a large absl::flat_hash_map: millions of random keys touch one random
-// cache line and page each. absl starts probing at (hash >> 7) ^ salt, masked by the capacity,
-// so inserting the keys grouped by those bits sweeps the table instead (about twice as fast
-// for 10M keys, bench/recovery_bench.cc). Only the speed depends on this detail of absl.
-constexpr int kSweepBucketBits = 12;
-
-// Reorders `items` in place so that bucket_of(item), below `buckets`, ascends (an American
-// flag sort: each swap puts one item in its final place). Returns where each bucket starts,
-// and items.size() last.
-template <class Item, class BucketOf>
-std::vector<size_t> flag_sort(std::span<Item> items, size_t buckets, BucketOf bucket_of) {
-  std::vector<uint16_t> bucket(items.size());
-  std::vector<size_t> next(buckets + 1, 0);
-  for (size_t i = 0; i < items.size(); ++i) {
-    bucket[i] = static_cast<uint16_t>(bucket_of(items[i]));
-    ++next[bucket[i] + 1];
-  }
-  for (size_t b = 1; b <= buckets; ++b) next[b] += next[b - 1];
-  std::vector<size_t> starts = next;
-  std::vector<size_t> end(next.begin() + 1, next.end());
-  for (size_t b = 0; b < buckets; ++b) {
-    while (next[b] < end[b]) {
-      const size_t i = next[b];
-      const uint16_t target = bucket[i];
-      if (target == b) {
-        ++next[b];
-        continue;
-      }
-      const size_t j = next[target]++;
-      std::swap(items[i], items[j]);
-      std::swap(bucket[i], bucket[j]);
-    }
-  }
-  return starts;
-}
-
-// Reorders `items` in place by the bits where absl starts probing (kSweepBucketBits of
-// them) for inserting key_of(item) into `map`, which was reserved for them.
-template <class Map, class Item, class KeyOf>
-void sweep_sort(const Map& map, std::span<Item> items, KeyOf key_of) {
-  const uint64_t capacity = map.bucket_count();  // 2^k - 1
-  const int shift = std::max(0, static_cast<int>(std::bit_width(capacity)) - kSweepBucketBits);
-  const auto hash = map.hash_function();
-  flag_sort(items, size_t{1} << kSweepBucketBits,
-            [&](const Item& item) { return ((hash(key_of(item)) >> 7) & capacity) >> shift; });
 }
 
 // Brings every cache line of *object closer, for writing.
@@ -200,6 +158,8 @@ class EngineSnapshot {
   // An order read from the body, not yet placed in the store.
   struct PendingOrder {
     uint64_t id = 0, account = 0, expires_at_ms = 0;
+    RequestKey key;  // empty: no remembered placement key
+    uint64_t fingerprint = 0;
     Account* account_state = nullptr;
     std::unique_ptr<OrderExtras> extras;
     uint32_t lifetime_ms = 0, price = 0, payout = 0, number = 0, subpool = 0;
@@ -214,8 +174,9 @@ class EngineSnapshot {
   void restore_order(PendingOrder& p);
   void load_closed();
   void load_requests();
+  void load_requests_fifo();  // format 1
   Engine::Remembered load_reply(ByteReader& r, uint64_t at);
-  static bool same_reply(const Engine::Remembered& a, const Engine::Remembered& b);
+  void index_requests();
   void check_ledger();
   Symbol symbol(const SymbolTable& table, const char* what);
   Order* restore_slot(uint64_t id);
@@ -230,6 +191,15 @@ class EngineSnapshot {
   std::vector<std::pair<Account*, Amount>> held_;  // by position: the account, its saved held
   std::vector<uint64_t> account_ids_;              // by position in the sorted list
   uint64_t closed_orders_ = 0;                     // orders not active
+  uint64_t version_ = kFormatVersion;
+  std::vector<RequestIndex::Item> place_keys_;  // of the orders, as loaded
+  // Format 1: placements' keys from the request-id FIFO, given to their orders after both
+  // sections are loaded (key, fingerprint, order id).
+  struct FifoPlaceKey {
+    RequestKey key;
+    uint64_t fingerprint = 0, order = 0;
+  };
+  std::vector<FifoPlaceKey> fifo_place_keys_;
 };
 
 // ---- Saving ------------------------------------------------------------------------------
@@ -373,6 +343,7 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
     uint8_t flags = static_cast<uint8_t>(o.state);
     if (o.extras) flags |= kOrderExtras;
     if (new_lifetime) flags |= kOrderLifetime;
+    if (!o.key.empty()) flags |= kOrderKey;
     w.varint(o.id - previous_id);
     w.u8(flags);
     auto account = accounts.find(o.account);
@@ -382,6 +353,7 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
     if (new_lifetime) w.varint(o.lifetime_ms);
     w.varint(o.price), w.varint(o.payout), w.varint(o.number), w.varint(o.subpool);
     w.varint(o.service);
+    if (!o.key.empty()) w.fixed64(o.key.hi), w.fixed64(o.key.lo), w.fixed64(o.fingerprint);
     if (o.extras) {
       w.bytes(o.extras->dispute_reason);
       w.varint(o.extras->sms.size());
@@ -407,32 +379,22 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
   return true;
 }
 
-// The FIFO of remembered request ids in order; an entry whose key is still remembered carries
-// the remembered reply (a key queued twice, which eviction allows, carries it both times).
+// The remembered replies of requests other than placements (whose keys are in the orders),
+// oldest first.
 bool EngineSnapshot::save_requests(const Engine& e, SnapshotOut& out) {
   ByteWriter& w = out.w();
   w.u8(kSectionRequests);
-  w.varint(e.remembered_.size());
-  w.varint(e.remembered_fifo_.size());
+  w.varint(e.replies_.size());
   uint64_t previous_at = 0;
-  const auto& fifo = e.remembered_fifo_;
-  for (size_t i = 0; i < fifo.size(); ++i) {
-    if (i + kPrefetchAhead < fifo.size()) e.remembered_.prefetch(fifo[i + kPrefetchAhead].second);
-    const auto& [at, key] = fifo[i];
-    w.zigzag(static_cast<int64_t>(at - previous_at));
-    previous_at = at;
-    w.fixed64(key.hi), w.fixed64(key.lo);
-    const Engine::Remembered* found = e.remembered_.find(key);
-    w.u8(found == nullptr ? 0 : kRequestRemembered);
-    if (found != nullptr) {
-      const Engine::Remembered& m = *found;
-      w.fixed64(m.fingerprint);
-      w.u8(static_cast<uint8_t>(m.op));
-      w.u8(static_cast<uint8_t>(static_cast<uint8_t>(m.state) |
-                                (m.has_order ? kRequestHasOrder : 0)));
-      w.varint(m.id), w.zigzag(m.available), w.zigzag(m.amount), w.varint(m.aux);
-      w.zigzag(static_cast<int64_t>(m.at_ms - at));  // 0 for the entry that remembered it
-    }
+  for (const Engine::Remembered& m : e.replies_) {
+    w.varint(m.at_ms - previous_at);  // remembered in time order
+    previous_at = m.at_ms;
+    w.fixed64(m.key.hi), w.fixed64(m.key.lo);
+    w.fixed64(m.fingerprint);
+    w.u8(static_cast<uint8_t>(m.op));
+    w.u8(
+        static_cast<uint8_t>(static_cast<uint8_t>(m.state) | (m.has_order ? kRequestHasOrder : 0)));
+    w.varint(m.id), w.zigzag(m.available), w.zigzag(m.amount), w.varint(m.aux);
     if (!out.flush_if_full()) return false;
   }
   return true;
@@ -460,7 +422,12 @@ std::unique_ptr<Engine> EngineSnapshot::load(std::span<const uint8_t> body,
 // thread is joined before the engine is returned.
 bool EngineSnapshot::load_all() {
   if (r_.raw(4) != std::string_view(kMagic, 4)) r_.fail("not an engine snapshot");
-  if (r_.ok() && r_.varint() != kFormatVersion) r_.fail("unsupported engine snapshot version");
+  if (r_.ok()) {
+    version_ = r_.varint();
+    if (version_ != kFormatVersion && version_ != kFormatVersionFifo) {
+      r_.fail("unsupported engine snapshot version");
+    }
+  }
   load_engine();
   load_names();
   load_ledger();
@@ -468,6 +435,7 @@ bool EngineSnapshot::load_all() {
   if (!r_.ok()) return false;
   const auto requests_at = static_cast<uint64_t>(requests.data() - body_.data());
   EngineSnapshot tail(requests, e_, requests_at);
+  tail.version_ = version_;
   std::thread helper;
   if (requests.size() >= kParallelRequestsBytes) {
     helper = std::thread([&tail] { tail.load_requests_and_end(); });
@@ -482,9 +450,13 @@ bool EngineSnapshot::load_all() {
   }
   check_ledger();
   if (!r_.ok()) return false;
-  if (tail.r_.ok()) return true;
-  failure_ = tail.failure();
-  return false;
+  if (!tail.r_.ok()) {
+    failure_ = tail.failure();
+    return false;
+  }
+  fifo_place_keys_ = std::move(tail.fifo_place_keys_);
+  index_requests();
+  return r_.ok();
 }
 
 // The request-id section, which the 8-byte trailer locates; it ends with the end tag.
@@ -850,12 +822,12 @@ Order* EngineSnapshot::restore_slot(uint64_t id) {
   if (s.chunks_.empty()) s.first_chunk_ = n;
   while (s.first_chunk_ + s.chunks_.size() < n) s.chunks_.emplace_back();
   if (s.first_chunk_ + s.chunks_.size() == n) {
-    s.chunks_.push_back(std::make_unique<OrderStore::Chunk>());
+    s.chunks_.push_back({std::make_unique<OrderStore::Chunk>(), 0});
   }
-  OrderStore::Chunk* chunk = s.chunks_.back().get();
-  Order* o = &chunk->slots[(id - 1) % OrderStore::kSlots];
+  OrderStore::ChunkRef& ref = s.chunks_.back();
+  Order* o = &ref.chunk->slots[(id - 1) % OrderStore::kSlots];
   o->id = id;
-  ++chunk->live;
+  ++ref.live;
   ++s.live_;
   return o;
 }
@@ -904,9 +876,17 @@ void EngineSnapshot::decode_order(PendingOrder* p, OrderCursor* cursor) {
   p->number = static_cast<uint32_t>(r_.varint_max(inv.numbers_.size(), "bad order number"));
   p->subpool = static_cast<uint32_t>(r_.varint_max(inv.subpools_.size(), "bad order sub-pool"));
   p->service = symbol(inv.names_.services, "bad order service");
+  p->key = {};
+  p->fingerprint = 0;
+  if (flags & kOrderKey) {
+    p->key = RequestKey{r_.fixed64(), r_.fixed64()};
+    p->fingerprint = r_.fixed64();
+    if (r_.ok() && p->key.empty()) r_.fail("bad order request key");
+  }
   if (r_.ok() && (delta == 0 || delta > e_.last_order_id_ - cursor->id)) r_.fail("bad order id");
-  if ((flags & ~(kOrderStateMask | kOrderExtras | kOrderLifetime)) != 0 ||
-      !valid_order_state(flags & kOrderStateMask)) {
+  const uint8_t known = kOrderStateMask | kOrderExtras | kOrderLifetime |
+                        (version_ == kFormatVersionFifo ? 0 : kOrderKey);
+  if ((flags & ~known) != 0 || !valid_order_state(flags & kOrderStateMask)) {
     r_.fail("bad order flags");
   }
   if (cursor->lifetime == 0 || cursor->created > UINT64_MAX - cursor->lifetime) {
@@ -949,8 +929,13 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   Account* a = p.account_state;
   Order* o = restore_slot(p.id);
   o->account = p.account;
-  o->expires_at_ms = p.expires_at_ms;
+  o->timer.deadline_ms = p.expires_at_ms;  // scheduled below if active
   o->extras = std::move(p.extras);
+  o->key = p.key;
+  o->fingerprint = p.fingerprint;
+  if (!p.key.empty()) {
+    place_keys_.push_back({p.key, {RequestIndex::Kind::kOrder, p.id & RequestIndex::kRefMask}});
+  }
   o->lifetime_ms = p.lifetime_ms;
   o->price = p.price;
   o->payout = p.payout;
@@ -965,8 +950,8 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   Number& n = e_.inventory_.numbers_[o->number];
   const bool busy = n.state == NumberState::kBusy || n.state == NumberState::kRemoving;
   if (!busy || n.order != 0) return r_.fail("active order's number is not its own");
-  if (!has_wheel_ || o->expires_at_ms < wheel_now_ms_ ||
-      o->expires_at_ms - wheel_now_ms_ >= timers::TimingWheel::kRangeMs) {
+  if (!has_wheel_ || p.expires_at_ms < wheel_now_ms_ ||
+      p.expires_at_ms - wheel_now_ms_ >= timers::TimingWheel::kRangeMs) {
     return r_.fail("active order's deadline is outside the wheel");
   }
   if (a->active_count >= limits::kActiveOrdersPerAccountMax) {
@@ -978,12 +963,13 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   a->active_tail = o;
   ++a->active_count;
   a->held += o->price;  // bounded: at most 100,000 prices of < 2^31 each
-  e_.wheel_->schedule(&o->timer, o->expires_at_ms);
+  e_.wheel_->schedule(&o->timer, p.expires_at_ms);
   ++e_.active_orders_;
 }
 
-// The retention queue must list every closed order exactly once. Closed orders have no
-// timer, so their node's deadline field marks "seen" during the check and is cleared after.
+// The retention queue must list every closed order exactly once. Closed orders are in no
+// account's list, so their `account_next` marks "seen" (pointing at the order itself) during
+// the check and is cleared after.
 void EngineSnapshot::load_closed() {
   const uint64_t count = r_.count(2, "too many closed orders");
   if (r_.ok() && count != closed_orders_) r_.fail("retention queue misses closed orders");
@@ -992,33 +978,45 @@ void EngineSnapshot::load_closed() {
     at += static_cast<uint64_t>(r_.zigzag());
     id += static_cast<uint64_t>(r_.zigzag());
     Order* o = e_.orders_.find(id);
-    if (r_.ok() && (at > e_.now_ms_ || o == nullptr || o->active() || o->timer.deadline_ms != 0)) {
+    if (r_.ok() && (at > e_.now_ms_ || o == nullptr || o->active() || o->account_next != nullptr)) {
       r_.fail("bad retention queue entry");
     }
     if (!r_.ok()) break;
-    o->timer.deadline_ms = 1;
+    o->account_next = o;
     e_.closed_.emplace_back(at, id);
   }
-  for (const auto& [closed_at, closed_id] : e_.closed_)
-    e_.orders_.find(closed_id)->timer.deadline_ms = 0;
+  for (const auto& [closed_at, closed_id] : e_.closed_) {
+    e_.orders_.find(closed_id)->account_next = nullptr;
+  }
 }
 
-// The FIFO is read in order; the remembered replies are checked, collected and inserted in
-// sweep order (see sweep_sort).
+// The remembered replies, oldest first. They go into the request index with the
+// placements' keys once the orders are loaded too (index_requests).
 void EngineSnapshot::load_requests() {
+  if (version_ == kFormatVersionFifo) return load_requests_fifo();
+  section(kSectionRequests);
+  const uint64_t count = r_.count(20, "too many request ids");
+  uint64_t at = 0;
+  for (uint64_t i = 0; i < count && r_.ok(); ++i) {
+    at += r_.varint();
+    const RequestKey key{r_.fixed64(), r_.fixed64()};
+    if (r_.ok() && (at > e_.now_ms_ || key.empty())) r_.fail("bad request id");
+    if (!r_.ok()) break;
+    Engine::Remembered m = load_reply(r_, at);
+    if (r_.ok() && m.op == Op::kOrderPlace) r_.fail("a placement's reply outside its order");
+    m.key = key;
+    e_.replies_.push_back(m);
+  }
+}
+
+// Format 1: the FIFO of request keys, each with its remembered reply unless evicted. A
+// placement's key goes to its order (index_requests); an order already evicted had
+// forgotten it.
+void EngineSnapshot::load_requests_fifo() {
   section(kSectionRequests);
   const uint64_t remembered = r_.varint();
   const uint64_t count = r_.count(18, "too many request ids");
   if (remembered > count || count > UINT32_MAX) r_.fail("bad request id count");
-  if (!r_.ok()) return;
-  e_.remembered_.reserve(remembered);
-  struct Pending {  // an entry with a reply
-    RequestKey key;
-    Engine::Remembered reply;
-  };
-  std::vector<Pending> pending;
-  pending.reserve(remembered);
-  std::vector<RequestKey> forgotten;  // queued keys whose reply was evicted: rare
   uint64_t at = 0;
   for (uint64_t i = 0; i < count && r_.ok(); ++i) {
     at += static_cast<uint64_t>(r_.zigzag());
@@ -1027,34 +1025,47 @@ void EngineSnapshot::load_requests() {
     if (r_.ok() && (at > e_.now_ms_ || key.empty() || flags > kRequestRemembered)) {
       r_.fail("bad request id");
     }
-    if (!r_.ok()) break;
-    e_.remembered_fifo_.emplace_back(at, key);
-    if (flags == 0) {
-      forgotten.push_back(key);
-      continue;
-    }
-    pending.push_back({key, load_reply(r_, at)});
-  }
-  if (!r_.ok()) return;
-  // By shard, then each shard's part in its sweep order.
-  const std::vector<size_t> starts =
-      flag_sort(std::span(pending), decltype(e_.remembered_)::kShards,
-                [](const Pending& p) { return RequestKeyShard{}(p.key); });
-  for (size_t shard = 0; shard + 1 < starts.size(); ++shard) {
-    sweep_sort(e_.remembered_.shard_at(shard),
-               std::span(pending).subspan(starts[shard], starts[shard + 1] - starts[shard]),
-               [](const Pending& p) { return p.key; });
-  }
-  for (const auto& [key, reply] : pending) {
-    auto [it, inserted] = e_.remembered_.shard(key).try_emplace(key, reply);
-    if (!inserted && !same_reply(it->second, reply)) {
-      return r_.fail("one request id with two remembered replies");
+    if (!r_.ok() || flags == 0) continue;
+    Engine::Remembered m = load_reply(r_, at);
+    m.at_ms = at + static_cast<uint64_t>(r_.zigzag());
+    if (r_.ok() && m.at_ms > e_.now_ms_) r_.fail("bad remembered reply");
+    if (m.op == Op::kOrderPlace) {
+      fifo_place_keys_.push_back({key, m.fingerprint, m.id});
+    } else if (m.at_ms == at) {  // a key queued twice is a placement's: never here
+      m.key = key;
+      e_.replies_.push_back(m);
     }
   }
-  if (r_.ok() && e_.remembered_.size() != remembered) r_.fail("remembered reply count differs");
-  for (const RequestKey& key : forgotten) {
-    if (r_.ok() && e_.remembered_.contains(key)) r_.fail("remembered reply missing from its entry");
+}
+
+// Puts every remembered key in the request index: the placements' (in their orders) and
+// the other replies'. A key remembered twice is refused.
+void EngineSnapshot::index_requests() {
+  for (const FifoPlaceKey& k : fifo_place_keys_) {
+    Order* o = e_.orders_.find(k.order);
+    if (o == nullptr) continue;  // evicted first: forgotten
+    if (!o->key.empty()) {
+      if (o->key == k.key && o->fingerprint == k.fingerprint) continue;  // queued twice
+      return r_.fail("an order with two request ids");
+    }
+    o->key = k.key;
+    o->fingerprint = k.fingerprint;
+    place_keys_.push_back({k.key, {RequestIndex::Kind::kOrder, k.order & RequestIndex::kRefMask}});
   }
+  std::vector<RequestIndex::Item> items = std::move(place_keys_);
+  items.reserve(items.size() + e_.replies_.size());
+  uint64_t seq = e_.replies_front_seq_;
+  for (const Engine::Remembered& m : e_.replies_) {
+    items.push_back({m.key, {RequestIndex::Kind::kReply, seq++ & RequestIndex::kRefMask}});
+  }
+  uint64_t first_keyed = e_.last_order_id_ + 1;
+  for (const RequestIndex::Item& item : items) {
+    if (item.ref.kind == RequestIndex::Kind::kOrder) {
+      first_keyed = std::min(first_keyed, RequestIndex::widen(item.ref.low, e_.last_order_id_));
+    }
+  }
+  e_.place_keys_from_ = first_keyed;
+  if (!e_.requests_.insert_many(std::span(items))) r_.fail("one request id remembered twice");
 }
 
 // One remembered reply, checked so that recalled_reply() can rebuild a reply from it.
@@ -1067,7 +1078,7 @@ Engine::Remembered EngineSnapshot::load_reply(ByteReader& r, uint64_t at) {
   m.available = r.zigzag();
   m.amount = r.zigzag();
   m.aux = r.varint();
-  m.at_ms = at + static_cast<uint64_t>(r.zigzag());
+  m.at_ms = at;
   m.op = static_cast<Op>(op);
   m.state = static_cast<OrderState>(bits & kOrderStateMask);
   m.has_order = (bits & kRequestHasOrder) != 0;
@@ -1094,12 +1105,6 @@ Engine::Remembered EngineSnapshot::load_reply(ByteReader& r, uint64_t at) {
   }
   if (r.ok() && !valid) r.fail("bad remembered reply");
   return m;
-}
-
-bool EngineSnapshot::same_reply(const Engine::Remembered& a, const Engine::Remembered& b) {
-  return a.fingerprint == b.fingerprint && a.op == b.op && a.id == b.id &&
-         a.available == b.available && a.amount == b.amount && a.aux == b.aux &&
-         a.state == b.state && a.has_order == b.has_order && a.at_ms == b.at_ms;
 }
 
 }  // namespace smsx

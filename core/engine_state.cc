@@ -74,27 +74,22 @@ uint64_t Engine::digest() const {
   }
   // Orders (active and retained), the retention queues and remembered requests.
   orders_.for_each([&](const Order& o) {
-    h.add(o.id).add(o.account).add(o.expires_at_ms).add(o.lifetime_ms).add(o.price);
+    h.add(o.id).add(o.account).add(o.expires_at_ms()).add(o.lifetime_ms).add(o.price);
     h.add(o.payout).add(o.number).add(o.subpool).add(o.service);
     h.add(static_cast<uint64_t>(o.state));
     h.add(o.timer.scheduled());
+    h.add(o.key.hi).add(o.key.lo).add(o.fingerprint);
     if (o.extras) {
       add_sms(h, o.extras->sms);
       h.add(o.extras->dispute_reason);
     }
   });
   for (const auto& [at, id] : closed_) h.add(at).add(id);
-  for (const auto& [at, key] : remembered_fifo_) h.add(at).add(key.hi).add(key.lo);
-  std::vector<std::pair<RequestKey, const Remembered*>> keys;
-  remembered_.for_each([&](const RequestKey& k, const Remembered& m) { keys.emplace_back(k, &m); });
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first.hi, a.first.lo) < std::tie(b.first.hi, b.first.lo);
-  });
-  for (const auto& [k, m] : keys) {
-    h.add(k.hi).add(k.lo).add(m->fingerprint).add(static_cast<uint64_t>(m->op)).add(m->id);
-    h.add(m->at_ms);
-    h.add(m->available).add(m->amount).add(m->aux).add(m->has_order);
-    h.add(static_cast<uint64_t>(m->state));
+  for (const Remembered& m : replies_) {
+    h.add(m.key.hi).add(m.key.lo).add(m.fingerprint).add(static_cast<uint64_t>(m.op)).add(m.id);
+    h.add(m.at_ms);
+    h.add(m.available).add(m.amount).add(m.aux).add(m.has_order);
+    h.add(static_cast<uint64_t>(m.state));
   }
   return h.value();
 }
@@ -129,7 +124,6 @@ void Engine::check_invariants() const {
     SMSX_ASSERT(o.timer.scheduled() == o.active());
     if (!o.active()) return;
     ++scheduled;
-    SMSX_ASSERT(o.timer.deadline_ms == o.expires_at_ms);
     const Number& n = inventory_.number(o.number);
     SMSX_ASSERT(n.order == o.id);
     SMSX_ASSERT(n.state == NumberState::kBusy || n.state == NumberState::kRemoving);
@@ -162,6 +156,22 @@ void Engine::check_invariants() const {
   SMSX_ASSERT(removed == inventory_.removed_count());
   // The free logs' derived state (core/inventory.h, FreeLogEntry) matches the numbers.
   inventory_.check_free_logs();
+  // Every remembered request id is in the index, naming what holds its key, and nothing else
+  // is; no order below place_keys_from_ holds one.
+  size_t keys = 0;
+  orders_.for_each([&](const Order& o) {
+    if (o.key.empty()) return;
+    ++keys;
+    SMSX_ASSERT(o.id >= place_keys_from_);
+    const std::optional<RequestIndex::Ref> ref = requests_.find(o.key);
+    SMSX_ASSERT(ref && ref->kind == RequestIndex::Kind::kOrder && order_of(*ref) == &o);
+  });
+  for (const Remembered& m : replies_) {
+    ++keys;
+    const std::optional<RequestIndex::Ref> ref = requests_.find(m.key);
+    SMSX_ASSERT(ref && ref->kind == RequestIndex::Kind::kReply && reply_of(*ref) == &m);
+  }
+  SMSX_ASSERT(keys == requests_.size());
 }
 
 }  // namespace smsx

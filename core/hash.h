@@ -59,12 +59,6 @@ struct RequestKey {
   }
 };
 
-// The shard of a request key in a ShardedHashMap (core/sharded_hash_map.h): its top byte,
-// bits the key already carries.
-struct RequestKeyShard {
-  size_t operator()(const RequestKey& k) const { return static_cast<size_t>(k.hi >> 56); }
-};
-
 inline RequestKey make_request_key(std::string_view gateway, std::string_view request_id) {
   RequestKey k{StableHasher(0x1).add(gateway).add(request_id).value(),
                StableHasher(0x2).add(gateway).add(request_id).value()};

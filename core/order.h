@@ -1,8 +1,11 @@
 // One order, as kept in memory for its whole life (active, then closed for the retention
 // period). Kept small on purpose: bytes per active order is a headline figure.
 //
-// Invariants: an active order (waiting/received/retry) has `timer` scheduled at
-// `expires_at_ms` and is linked into its account's active list; a closed order has neither.
+// Invariants: an active order (waiting/received/retry) has `timer` scheduled at its deadline
+// and is linked into its account's active list; a closed order has neither. The timer's
+// deadline stays set after it fired or was cancelled: it is the order's expiry time for
+// life. `key` is the placement's request key while it is remembered (core/request_index.h),
+// empty otherwise.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +13,7 @@
 #include <string>
 
 #include "core/command.h"
+#include "core/hash.h"
 #include "core/names.h"
 #include "timers/timing_wheel.h"
 
@@ -25,10 +29,11 @@ struct Order {
   timers::TimerNode timer;  // first member: container_of is a static offset
   uint64_t id = 0;          // 0 = free slot
   uint64_t account = 0;
-  uint64_t expires_at_ms = 0;
   Order* account_prev = nullptr;  // the account's active orders, oldest first
   Order* account_next = nullptr;
   std::unique_ptr<OrderExtras> extras;
+  RequestKey key;            // the placement's request key while remembered
+  uint64_t fingerprint = 0;  // the placement's (see Engine::apply)
   uint32_t lifetime_ms = 0;  // created_at = expires_at - lifetime
   uint32_t price = 0;        // <= limits::kPriceMax, checked at price.set
   uint32_t payout = 0;
@@ -41,11 +46,14 @@ struct Order {
     return state == OrderState::kWaiting || state == OrderState::kReceived ||
            state == OrderState::kRetry;
   }
-  uint64_t created_at_ms() const { return expires_at_ms - lifetime_ms; }
+  uint64_t expires_at_ms() const { return timer.deadline_ms; }
+  uint64_t created_at_ms() const { return expires_at_ms() - lifetime_ms; }
   static Order* from_timer(timers::TimerNode* node) {
     static_assert(offsetof(Order, timer) == 0);
     return reinterpret_cast<Order*>(node);
   }
 };
+
+static_assert(sizeof(Order) == 112, "bytes per order are a headline figure: keep it small");
 
 }  // namespace smsx

@@ -31,18 +31,18 @@ class OrderStore {
   // Calls f(Order&) for every live order in id order.
   template <class F>
   void for_each(F&& f) {
-    for (auto& chunk : chunks_) {
-      if (!chunk) continue;
-      for (auto& o : chunk->slots) {
+    for (auto& ref : chunks_) {
+      if (!ref.chunk) continue;
+      for (auto& o : ref.chunk->slots) {
         if (o.id != 0) f(o);
       }
     }
   }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& chunk : chunks_) {
-      if (!chunk) continue;
-      for (const auto& o : chunk->slots) {
+    for (const auto& ref : chunks_) {
+      if (!ref.chunk) continue;
+      for (const auto& o : ref.chunk->slots) {
         if (o.id != 0) f(o);
       }
     }
@@ -52,12 +52,18 @@ class OrderStore {
   static constexpr size_t kSlots = limits::kOrderChunkSlots;
   struct Chunk {
     Order slots[kSlots];
+  };
+  // A large allocation takes whole 64 KiB slices of mimalloc's segments: a chunk that
+  // overran by a few bytes (a live count kept inside it once did) costs 16 bytes per order.
+  static_assert(sizeof(Chunk) % (64 << 10) == 0, "a chunk fills whole 64 KiB slices");
+  struct ChunkRef {
+    std::unique_ptr<Chunk> chunk;  // nullptr once every order in it was evicted
     size_t live = 0;
   };
-  Chunk* chunk_of(uint64_t id, size_t* slot);
+  ChunkRef* chunk_of(uint64_t id, size_t* slot);
   void drop_empty_front_chunks();
 
-  std::deque<std::unique_ptr<Chunk>> chunks_;
+  std::deque<ChunkRef> chunks_;
   uint64_t first_chunk_ = 0;  // chunk number of chunks_[0]; chunk n holds ids n*kSlots+1...
   uint64_t last_id_ = 0;
   size_t live_ = 0;

@@ -7,6 +7,8 @@
 
 #include <array>
 #include <cinttypes>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -381,6 +383,37 @@ TEST(EngineSnapshotTest, SavingIsCanonical) {
     workload.observe(c, engine.apply(c.command(), nullptr));
   }
   EXPECT_EQ(save(engine), save(engine));
+}
+
+// Format 1 (before placements' request keys moved into their orders) is still read: a body
+// written by that version after 600 steps of Workload(11) (tests/persistence/data) loads as
+// the state the same steps give now, and answers retries of its remembered ids alike.
+TEST(EngineSnapshotTest, FormatOneBodyLoadsAsTheSameState) {
+  std::ifstream in(SMSX_SOURCE_DIR "/tests/persistence/data/engine_snapshot_format1.bin",
+                   std::ios::binary);
+  ASSERT_TRUE(in.good());
+  const std::vector<uint8_t> body{std::istreambuf_iterator<char>(in),
+                                  std::istreambuf_iterator<char>()};
+  ASSERT_GT(body.size(), 1000u);
+  ASSERT_EQ(body[4], 1);  // the format version after the magic
+  Workload workload(11);
+  const EngineConfig config = Workload::config();
+  Engine engine(config);
+  std::vector<Cmd> keyed;
+  for (int i = 0; i < 600; ++i) {
+    const Cmd c = workload.next();
+    if (!c.request_id.empty()) keyed.push_back(c);
+    workload.observe(c, engine.apply(c.command(), nullptr));
+  }
+  std::unique_ptr<Engine> loaded = load(body, config);
+  ASSERT_NE(loaded, nullptr);
+  loaded->check_invariants();
+  EXPECT_EQ(loaded->digest(), engine.digest());
+  EXPECT_EQ(save(*loaded), save(engine));
+  EXPECT_EQ(loaded->stats().remembered_requests, engine.stats().remembered_requests);
+  EXPECT_GT(engine.stats().remembered_requests, 50u);
+  for (const Cmd& c : keyed) apply_both(engine, *loaded, c, nullptr, "retry");
+  EXPECT_EQ(loaded->digest(), engine.digest());
 }
 
 // A far-future tick on both engines: every active order expires or finishes automatically,

@@ -130,7 +130,7 @@ std::optional<uint64_t> ReferenceModel::next_due_ms() const {
   for (uint64_t id : active_) earliest(orders_.at(id).expires_at_ms);
   if (!closed_.empty()) earliest(closed_.front().first + config_.retention_ms);
   if (!remembered_by_age_.empty()) {
-    earliest(remembered_by_age_.begin()->first.first + config_.retention_ms);
+    earliest(std::get<0>(remembered_by_age_.begin()->first) + config_.retention_ms);
   }
   return due;
 }
@@ -166,7 +166,7 @@ Reply ReferenceModel::apply(const SimCommand& c, std::vector<Event>* events) {
 void ReferenceModel::remember(const Key& key, std::string print, const SimCommand& c,
                               const Reply& r) {
   auto it = remembered_.find(key);
-  if (it != remembered_.end()) remembered_by_age_.erase({it->second.at_ms, it->second.seq});
+  if (it != remembered_.end()) remembered_by_age_.erase(age_of(it->second));
   Remembered& m = remembered_[key];
   m.fingerprint = std::move(print);
   m.at_ms = now_ms_;
@@ -174,7 +174,7 @@ void ReferenceModel::remember(const Key& key, std::string print, const SimComman
   m.place = c.op == Op::kOrderPlace;
   m.order = m.place ? r.id : 0;
   m.reply = copy_reply(r);
-  remembered_by_age_[{m.at_ms, m.seq}] = key;
+  remembered_by_age_[age_of(m)] = key;
 }
 
 Reply ReferenceModel::dispatch(const SimCommand& c, std::vector<Event>* events) {
@@ -601,9 +601,10 @@ void ReferenceModel::expire(ModelOrder& o, std::vector<Event>* events) {
 
 size_t ReferenceModel::evict(size_t max) {
   size_t evicted = 0;
-  // Remembered ids first, then closed orders (the engine's order).
+  // Remembered ids first, oldest first (placements first among those of one millisecond),
+  // then closed orders (the engine's order).
   while (evicted < max && !remembered_by_age_.empty() &&
-         remembered_by_age_.begin()->first.first + config_.retention_ms <= now_ms_) {
+         std::get<0>(remembered_by_age_.begin()->first) + config_.retention_ms <= now_ms_) {
     remembered_.erase(remembered_by_age_.begin()->second);
     remembered_by_age_.erase(remembered_by_age_.begin());
     ++evicted;

@@ -33,6 +33,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -178,7 +179,11 @@ class ReferenceModel {
   uint64_t last_order_id_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> closed_;  // (closed or re-queued at, order id)
   std::map<Key, Remembered> remembered_;
-  std::map<std::pair<uint64_t, uint64_t>, Key> remembered_by_age_;  // (at, seq) -> key
+  // (at, 0 for a placement, seq) -> key: the engine evicts placements' ids first among those
+  // remembered in one millisecond (they are kept apart from other requests' replies).
+  using Age = std::tuple<uint64_t, int, uint64_t>;
+  static Age age_of(const Remembered& m) { return {m.at_ms, m.place ? 0 : 1, m.seq}; }
+  std::map<Age, Key> remembered_by_age_;
   uint64_t remember_seq_ = 0;
   uint64_t placed_ = 0, expired_ = 0, finished_ = 0, cancelled_ = 0;
   uint64_t sms_delivered_ = 0, sms_dropped_ = 0;
