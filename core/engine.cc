@@ -227,7 +227,7 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
     SMSX_ASSERT(o != nullptr && o->key.empty());
     o->key = c.key;
     o->fingerprint = fingerprint;
-    requests_.insert(c.key, {RequestIndex::Kind::kOrder, o->id & RequestIndex::kRefMask});
+    requests_.insert(c.key, {RequestIndex::Kind::kOrder, o->id() & RequestIndex::kRefMask});
     return;
   }
   Remembered& m = replies_.emplace_back();
@@ -346,7 +346,7 @@ size_t Engine::evict_request_ids(size_t max) {
     const uint64_t at = std::min(placed_at, replied_at);
     if (at == UINT64_MAX || at + config_.retention_ms > now_ms_) break;
     if (placed_at <= replied_at) {
-      requests_.erase(o->key, {RequestIndex::Kind::kOrder, o->id & RequestIndex::kRefMask});
+      requests_.erase(o->key, {RequestIndex::Kind::kOrder, o->id() & RequestIndex::kRefMask});
       o->key = {};
       o->fingerprint = 0;
       ++place_keys_from_;

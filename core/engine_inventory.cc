@@ -76,10 +76,10 @@ void Engine::deliver_sms(const Command& c, std::vector<Event>* events, Reply& r)
   inventory_.mark_used(*index, o->service);
   ++sms_delivered_;
   r.has_order = true;
-  r.id = o->id;
+  r.id = o->id();
   if (events) {
     events->push_back(Event{.kind = EventKind::kOrderSms,
-                            .order = o->id,
+                            .order = o->id(),
                             .account = o->account,
                             .at_ms = now_ms_,
                             .code = r.code,

@@ -54,16 +54,15 @@ void Engine::place(const Command& c, Reply& r) {
   if (a->active_count >= limits::kActiveOrdersPerAccountMax) {
     return fail(r, Error::kOverloaded, "too many active orders on this account");
   }
-  Order& o = *orders_.create(++last_order_id_);
+  Order& o = *orders_.create(++last_order_id_, static_cast<uint32_t>(config_.ttl_ms));
   o.account = c.account;
-  o.lifetime_ms = static_cast<uint32_t>(config_.ttl_ms);
   o.price = m.price;
   o.payout = m.payout;
   o.number = m.number;
   o.subpool = inventory_.number(m.number).subpool;
   o.service = service;
   o.state = OrderState::kWaiting;
-  inventory_.take(m, o.id);
+  inventory_.take(m, o.id());
   ledger_.hold(*a, o.price);
   o.account_prev = a->active_tail;
   (a->active_tail ? a->active_tail->account_next : a->active_head) = &o;
@@ -83,7 +82,7 @@ Reply Engine::place_reply(const Order& o) const {
 }
 
 void Engine::fill_place_reply(const Order& o, Reply& r) const {
-  r.id = o.id;
+  r.id = o.id();
   if (reply_use_ == ReplyUse::kFull) r.text = unpack_phone(inventory_.number(o.number).phone);
   r.amount = o.price;
   r.expires_at_ms = o.expires_at_ms();
@@ -104,7 +103,7 @@ void Engine::close(Order& o, Account* a, OrderState state) {
   inventory_.release(o.number);
   o.state = state;
   --active_orders_;
-  closed_.emplace_back(now_ms_, o.id);
+  closed_.emplace_back(now_ms_, o.id());
 }
 
 void Engine::get_order(const Command& c, Reply& r) {
@@ -131,7 +130,7 @@ void Engine::cancel(const Command& c, Reply& r) {
   close(*o, a, OrderState::kCancelled);
   ++cancelled_;
   r.changed = true;
-  r.id = o->id;
+  r.id = o->id();
   r.amount = o->price;
 }
 
@@ -146,13 +145,13 @@ void Engine::finish(const Command& c, std::vector<Event>* events, Reply& r) {
   ++finished_;
   if (events) {
     events->push_back(Event{.kind = EventKind::kOrderFinished,
-                            .order = o->id,
+                            .order = o->id(),
                             .account = o->account,
                             .at_ms = now_ms_,
                             .amount = o->price});
   }
   r.changed = true;
-  r.id = o->id;
+  r.id = o->id();
   r.amount = o->price;
 }
 
@@ -161,7 +160,7 @@ void Engine::retry(const Command& c, Reply& r) {
   if (o == nullptr) return fail(r, Error::kOrderNotFound, "no such order");
   if (!o->active()) return fail(r, Error::kOrderClosed, "order is closed");
   if (o->state == OrderState::kWaiting) return fail(r, Error::kNoSmsYet, "no SMS yet");
-  r.id = o->id;
+  r.id = o->id();
   r.changed = o->state != OrderState::kRetry;
   o->state = OrderState::kRetry;
   r.state = o->state;
@@ -185,7 +184,7 @@ void Engine::dispute(const Command& c, std::vector<Event>* events, Reply& r) {
   if (!o->extras) o->extras = std::make_unique<OrderExtras>();
   o->extras->dispute_reason = std::string(c.text);
   r.changed = true;
-  r.id = o->id;
+  r.id = o->id();
   r.state = o->state;
 }
 
@@ -196,7 +195,7 @@ void Engine::resolve_dispute(const Command& c, Reply& r) {
     return fail(r, Error::kOrderClosed, "order is not disputed");
   }
   r.changed = true;
-  r.id = o->id;
+  r.id = o->id();
   if (c.approve) {
     ledger_.credit(ledger_.find_or_create(o->account), o->price);
     o->state = OrderState::kCredited;
@@ -229,7 +228,7 @@ void Engine::expire(Order& o, std::vector<Event>* events) {
     ++expired_;
     if (events) {
       events->push_back(Event{.kind = EventKind::kOrderExpired,
-                              .order = o.id,
+                              .order = o.id(),
                               .account = o.account,
                               .at_ms = now_ms_,
                               .amount = o.price});
@@ -240,7 +239,7 @@ void Engine::expire(Order& o, std::vector<Event>* events) {
     ++finished_;
     if (events) {
       events->push_back(Event{.kind = EventKind::kOrderFinished,
-                              .order = o.id,
+                              .order = o.id(),
                               .account = o.account,
                               .at_ms = now_ms_,
                               .amount = o.price,
@@ -263,7 +262,7 @@ void Engine::tick(const Command& c, std::vector<Event>* events, Reply& r) {
   } else {
     r.more_due = wheel().advance(now_ms_, max, [&](timers::TimerNode* node) {
       Order* o = Order::from_timer(node);
-      r.expired.push_back(o->id);
+      r.expired.push_back(o->id());
       expire(*o, events);
     });
   }
@@ -282,7 +281,7 @@ void Engine::view_into(const Order& o, OrderView& v) const {
   const Number& n = inventory_.number(o.number);
   const SubPool& sp = inventory_.subpool(o.subpool);
   const NameTables& names = inventory_.names();
-  v.order = o.id;
+  v.order = o.id();
   v.account = o.account;
   v.state = o.state;
   v.number = unpack_phone(n.phone);

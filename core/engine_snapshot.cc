@@ -344,7 +344,7 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
     if (o.extras) flags |= kOrderExtras;
     if (new_lifetime) flags |= kOrderLifetime;
     if (!o.key.empty()) flags |= kOrderKey;
-    w.varint(o.id - previous_id);
+    w.varint(o.id() - previous_id);
     w.u8(flags);
     auto account = accounts.find(o.account);
     SMSX_ASSERT(account != accounts.end());  // an order's account exists
@@ -363,7 +363,7 @@ bool EngineSnapshot::save_orders(const Engine& e, const AccountIndex& accounts, 
         if (s.code) w.bytes(*s.code);
       }
     }
-    previous_id = o.id, previous_created = created, previous_lifetime = o.lifetime_ms;
+    previous_id = o.id(), previous_created = created, previous_lifetime = o.lifetime_ms;
     ok = out.flush_if_full();
   });
   if (!ok) return false;
@@ -815,22 +815,9 @@ void EngineSnapshot::load_prices() {
 }
 
 // Orders arrive in id order, so chunks are appended: a chunk with no live order stays
-// unallocated (as OrderStore frees it), whatever the gap between live ids.
-Order* EngineSnapshot::restore_slot(uint64_t id) {
-  OrderStore& s = e_.orders_;
-  const uint64_t n = (id - 1) / OrderStore::kSlots;
-  if (s.chunks_.empty()) s.first_chunk_ = n;
-  while (s.first_chunk_ + s.chunks_.size() < n) s.chunks_.emplace_back();
-  if (s.first_chunk_ + s.chunks_.size() == n) {
-    s.chunks_.push_back({std::make_unique<OrderStore::Chunk>(), 0});
-  }
-  OrderStore::ChunkRef& ref = s.chunks_.back();
-  Order* o = &ref.chunk->slots[(id - 1) % OrderStore::kSlots];
-  o->id = id;
-  ++ref.live;
-  ++s.live_;
-  return o;
-}
+// unmapped (as OrderStore frees it), whatever the gap between live ids. The slot becomes
+// live when restore_order() gives it its lifetime.
+Order* EngineSnapshot::restore_slot(uint64_t id) { return e_.orders_.slot_for(id, false); }
 
 // Orders go through a short pipeline: each is decoded kPrefetchAhead orders before it is
 // linked, and its account's slot and its number are prefetched when decoded, so the cache
@@ -957,7 +944,7 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   if (a->active_count >= limits::kActiveOrdersPerAccountMax) {
     return r_.fail("too many active orders on an account");
   }
-  n.order = o->id;
+  n.order = o->id();
   o->account_prev = a->active_tail;
   (a->active_tail ? a->active_tail->account_next : a->active_head) = o;
   a->active_tail = o;

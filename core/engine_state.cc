@@ -41,7 +41,7 @@ uint64_t Engine::digest() const {
   for (uint64_t id : ledger_.account_ids()) {
     const Account* a = ledger_.find(id);
     h.add(id).add(a->available).add(a->held).add(a->captured).add(a->deposits.size());
-    for (const Order* o = a->active_head; o != nullptr; o = o->account_next) h.add(o->id);
+    for (const Order* o = a->active_head; o != nullptr; o = o->account_next) h.add(o->id());
   }
   for (const Deposit& d : ledger_.deposits()) {
     h.add(d.id).add(d.account).add(d.at_ms).add(d.amount).add(static_cast<uint64_t>(d.method));
@@ -74,7 +74,7 @@ uint64_t Engine::digest() const {
   }
   // Orders (active and retained), the retention queues and remembered requests.
   orders_.for_each([&](const Order& o) {
-    h.add(o.id).add(o.account).add(o.expires_at_ms()).add(o.lifetime_ms).add(o.price);
+    h.add(o.id()).add(o.account).add(o.expires_at_ms()).add(o.lifetime_ms).add(o.price);
     h.add(o.payout).add(o.number).add(o.subpool).add(o.service);
     h.add(static_cast<uint64_t>(o.state));
     h.add(o.timer.scheduled());
@@ -125,7 +125,7 @@ void Engine::check_invariants() const {
     if (!o.active()) return;
     ++scheduled;
     const Number& n = inventory_.number(o.number);
-    SMSX_ASSERT(n.order == o.id);
+    SMSX_ASSERT(n.order == o.id());
     SMSX_ASSERT(n.state == NumberState::kBusy || n.state == NumberState::kRemoving);
   });
   SMSX_ASSERT(scheduled == active_orders_);
@@ -162,7 +162,7 @@ void Engine::check_invariants() const {
   orders_.for_each([&](const Order& o) {
     if (o.key.empty()) return;
     ++keys;
-    SMSX_ASSERT(o.id >= place_keys_from_);
+    SMSX_ASSERT(o.id() >= place_keys_from_);
     const std::optional<RequestIndex::Ref> ref = requests_.find(o.key);
     SMSX_ASSERT(ref && ref->kind == RequestIndex::Kind::kOrder && order_of(*ref) == &o);
   });

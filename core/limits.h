@@ -40,7 +40,5 @@ inline constexpr size_t kExpiriesPerTickDefault = 10'000;
 inline constexpr size_t kExpiriesPerTickMax = 1'000'000;
 // Order lifetime and other durations must fit the timing wheel's range with room to spare.
 inline constexpr uint64_t kDurationMaxMs = uint64_t{1} << 36;
-// Orders are kept in chunks of this many consecutive ids (a chunk is freed when empty).
-inline constexpr size_t kOrderChunkSlots = 4096;
 
 }  // namespace smsx::limits

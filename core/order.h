@@ -27,7 +27,6 @@ struct OrderExtras {
 
 struct Order {
   timers::TimerNode timer;  // first member: container_of is a static offset
-  uint64_t id = 0;          // 0 = free slot
   uint64_t account = 0;
   Order* account_prev = nullptr;  // the account's active orders, oldest first
   Order* account_next = nullptr;
@@ -42,6 +41,9 @@ struct Order {
   Symbol service = 0;
   OrderState state = OrderState::kWaiting;
 
+  // The id, from where the order is (core/order_store.h: an order lives in its store).
+  uint64_t id() const;
+  bool live() const { return lifetime_ms != 0; }
   bool active() const {
     return state == OrderState::kWaiting || state == OrderState::kReceived ||
            state == OrderState::kRetry;
@@ -54,6 +56,6 @@ struct Order {
   }
 };
 
-static_assert(sizeof(Order) == 112, "bytes per order are a headline figure: keep it small");
+static_assert(sizeof(Order) == 104, "bytes per order are a headline figure: keep it small");
 
 }  // namespace smsx

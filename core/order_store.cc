@@ -1,62 +1,101 @@
 #include "core/order_store.h"
 
+#include <sys/mman.h>
+
+#include <new>
+
 #include "core/assert.h"
+#include "core/huge_page_allocator.h"
 
 namespace smsx {
 
-OrderStore::ChunkRef* OrderStore::chunk_of(uint64_t id, size_t* slot) {
-  if (id == 0) return nullptr;
-  uint64_t n = (id - 1) / kSlots;
-  if (n < first_chunk_ || n - first_chunk_ >= chunks_.size()) return nullptr;
-  *slot = (id - 1) % kSlots;
-  return &chunks_[n - first_chunk_];
+OrderStore::~OrderStore() {
+  for (Chunk* chunk : chunks_) {
+    if (chunk != nullptr) unmap_chunk(chunk);
+  }
+}
+
+OrderStore::Chunk* OrderStore::map_chunk(uint64_t first_id) {
+  // Twice the size, then the unaligned ends are given back: what is left is aligned.
+  void* p =
+      ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<uintptr_t>(p);
+  const uintptr_t aligned = (start + kChunkBytes - 1) & ~uintptr_t{kChunkBytes - 1};
+  if (aligned > start) ::munmap(p, aligned - start);
+  const uintptr_t end = start + 2 * kChunkBytes;
+  if (end > aligned + kChunkBytes) {
+    ::munmap(reinterpret_cast<void*>(aligned + kChunkBytes), end - aligned - kChunkBytes);
+  }
+  void* chunk = reinterpret_cast<void*>(aligned);
+  // Advice only: failure changes nothing.
+  ::madvise(chunk, kChunkBytes, huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  // Default-initialised: every member of Order has an initialiser, so this writes each
+  // slot once (the mapping is zero already, but an Order's free state is not all zeros).
+  Chunk* c = new (chunk) Chunk;
+  c->first_id = first_id;
+  return c;
+}
+
+void OrderStore::unmap_chunk(Chunk* chunk) {
+  chunk->~Chunk();  // frees the extras of orders still in it
+  ::munmap(chunk, kChunkBytes);
 }
 
 Order* OrderStore::find(uint64_t id) {
-  size_t slot = 0;
-  ChunkRef* c = chunk_of(id, &slot);
-  if (c == nullptr || !c->chunk || c->chunk->slots[slot].id != id) return nullptr;
-  return &c->chunk->slots[slot];
+  if (id == 0) return nullptr;
+  const uint64_t n = chunk_number(id);
+  if (n < first_chunk_ || n - first_chunk_ >= chunks_.size()) return nullptr;
+  Chunk* c = chunks_[n - first_chunk_];
+  if (c == nullptr) return nullptr;
+  Order* o = &c->slots[(id - 1) % kSlots];
+  return o->live() ? o : nullptr;
 }
 
-Order* OrderStore::create(uint64_t id) {
-  SMSX_ASSERT(id > last_id_);
-  last_id_ = id;
-  uint64_t n = (id - 1) / kSlots;
+Order* OrderStore::slot_for(uint64_t id, bool fill_gaps) {
+  const uint64_t n = chunk_number(id);
   if (chunks_.empty()) first_chunk_ = n;
-  // Default-initialised: every member of Order and Chunk has an initialiser, so this writes
-  // each slot once (make_unique<Chunk>() would zero the 448 KiB first, then write them).
+  SMSX_ASSERT(n >= first_chunk_);
   while (first_chunk_ + chunks_.size() <= n) {
-    chunks_.push_back({std::make_unique_for_overwrite<Chunk>(), 0});
+    const uint64_t next = first_chunk_ + chunks_.size();
+    chunks_.push_back(fill_gaps || next == n ? map_chunk(next * kSlots + 1) : nullptr);
   }
-  ChunkRef& c = chunks_[n - first_chunk_];
-  SMSX_ASSERT(c.chunk != nullptr);
-  Order& o = c.chunk->slots[(id - 1) % kSlots];
-  SMSX_ASSERT(o.id == 0);
-  o.id = id;
-  ++c.live;
+  Chunk* c = chunks_[n - first_chunk_];
+  SMSX_ASSERT(c != nullptr);
+  Order* o = &c->slots[(id - 1) % kSlots];
+  SMSX_ASSERT(!o->live());
+  ++c->live;
   ++live_;
-  return &o;
+  return o;
+}
+
+Order* OrderStore::create(uint64_t id, uint32_t lifetime_ms) {
+  SMSX_ASSERT(id > last_id_ && lifetime_ms > 0);
+  last_id_ = id;
+  Order* o = slot_for(id, true);
+  o->lifetime_ms = lifetime_ms;
+  return o;
 }
 
 void OrderStore::erase(Order* order) {
-  size_t slot = 0;
-  uint64_t id = order->id;
-  ChunkRef* c = chunk_of(id, &slot);
-  SMSX_ASSERT(c != nullptr && c->chunk && &c->chunk->slots[slot] == order);
+  const uint64_t id = order->id();
+  SMSX_ASSERT(order->live() && find(id) == order);
   SMSX_ASSERT(!order->timer.scheduled());
   *order = Order{};
+  const uint64_t n = chunk_number(id);
+  Chunk*& c = chunks_[n - first_chunk_];
   --c->live;
   --live_;
   // Free the chunk once empty, unless it is the one new ids are still being placed in.
-  if (c->live == 0 && (id - 1) / kSlots != (last_id_ - 1) / kSlots) {
-    c->chunk.reset();
+  if (c->live == 0 && n != chunk_number(last_id_)) {
+    unmap_chunk(c);
+    c = nullptr;
     drop_empty_front_chunks();
   }
 }
 
 void OrderStore::drop_empty_front_chunks() {
-  while (!chunks_.empty() && !chunks_.front().chunk) {
+  while (!chunks_.empty() && chunks_.front() == nullptr) {
     chunks_.pop_front();
     ++first_chunk_;
   }

@@ -4,14 +4,18 @@
 // is freed once every order in it was evicted; chunks are evicted from the front, so memory
 // follows the live window of ids (active orders plus those kept for the retention period).
 //
+// An order does not store its id: each chunk is one 2 MiB mapping aligned to 2 MiB whose
+// header holds its first id, so an order's id follows from its address (Order::id()). That
+// saves 8 bytes per order, and a chunk is exactly one transparent huge page when huge pages
+// are wanted (core/huge_page_allocator.h), so walking orders costs few TLB misses.
+//
 // Single-threaded. Owns the orders; the engine must cancel an order's timer before erase().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <memory>
 
-#include "core/limits.h"
 #include "core/order.h"
 
 namespace smsx {
@@ -20,53 +24,75 @@ class OrderStore {
   friend class EngineSnapshot;  // core/engine_snapshot.cc saves and restores the state
 
  public:
+  static constexpr size_t kChunkBytes = size_t{2} << 20;
+
+  OrderStore() = default;
+  OrderStore(const OrderStore&) = delete;
+  OrderStore& operator=(const OrderStore&) = delete;
+  ~OrderStore();
+
   // The order with this id, or nullptr if it never existed or was evicted.
   Order* find(uint64_t id);
   const Order* find(uint64_t id) const { return const_cast<OrderStore*>(this)->find(id); }
-  // Creates the order `id`, which must be greater than every id created before.
-  Order* create(uint64_t id);
+  // Creates the order `id`, which must be greater than every id created before, with its
+  // lifetime (> 0: a slot with lifetime 0 is free).
+  Order* create(uint64_t id, uint32_t lifetime_ms);
   // Evicts the order (its slot becomes free; its chunk is freed when empty).
   void erase(Order* order);
   size_t size() const { return live_; }
   // Calls f(Order&) for every live order in id order.
   template <class F>
   void for_each(F&& f) {
-    for (auto& ref : chunks_) {
-      if (!ref.chunk) continue;
-      for (auto& o : ref.chunk->slots) {
-        if (o.id != 0) f(o);
+    for (Chunk* chunk : chunks_) {
+      if (chunk == nullptr) continue;
+      for (auto& o : chunk->slots) {
+        if (o.live()) f(o);
       }
     }
   }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& ref : chunks_) {
-      if (!ref.chunk) continue;
-      for (const auto& o : ref.chunk->slots) {
-        if (o.id != 0) f(o);
+    for (const Chunk* chunk : chunks_) {
+      if (chunk == nullptr) continue;
+      for (const auto& o : chunk->slots) {
+        if (o.live()) f(o);
       }
     }
   }
 
+  // The id of an order in a chunk (Order::id() calls this).
+  static uint64_t id_of(const Order* order) {
+    const auto address = reinterpret_cast<uintptr_t>(order);
+    const auto* chunk = reinterpret_cast<const Chunk*>(address & ~uintptr_t{kChunkBytes - 1});
+    return chunk->first_id + static_cast<uint64_t>(order - chunk->slots);
+  }
+
  private:
-  static constexpr size_t kSlots = limits::kOrderChunkSlots;
+  static constexpr size_t kHeaderBytes = 64;  // the slots start on a cache line
+  static constexpr size_t kSlots = (kChunkBytes - kHeaderBytes) / sizeof(Order);
   struct Chunk {
-    Order slots[kSlots];
-  };
-  // A large allocation takes whole 64 KiB slices of mimalloc's segments: a chunk that
-  // overran by a few bytes (a live count kept inside it once did) costs 16 bytes per order.
-  static_assert(sizeof(Chunk) % (64 << 10) == 0, "a chunk fills whole 64 KiB slices");
-  struct ChunkRef {
-    std::unique_ptr<Chunk> chunk;  // nullptr once every order in it was evicted
+    uint64_t first_id = 0;
     size_t live = 0;
+    alignas(kHeaderBytes) Order slots[kSlots];
   };
-  ChunkRef* chunk_of(uint64_t id, size_t* slot);
+  static_assert(sizeof(Chunk) <= kChunkBytes && offsetof(Chunk, slots) == kHeaderBytes);
+
+  // A new chunk for ids first_id..first_id + kSlots - 1, every slot free.
+  static Chunk* map_chunk(uint64_t first_id);
+  static void unmap_chunk(Chunk* chunk);
+  static uint64_t chunk_number(uint64_t id) { return (id - 1) / kSlots; }
+  // The order `id` in a chunk that exists (a new chunk is mapped for it if needed); chunks
+  // between the last one and it are left unmapped when `fill_gaps` is false (restoring a
+  // snapshot, where whole chunks of ids may be gone).
+  Order* slot_for(uint64_t id, bool fill_gaps);
   void drop_empty_front_chunks();
 
-  std::deque<ChunkRef> chunks_;
-  uint64_t first_chunk_ = 0;  // chunk number of chunks_[0]; chunk n holds ids n*kSlots+1...
+  std::deque<Chunk*> chunks_;  // nullptr once every order in it was evicted
+  uint64_t first_chunk_ = 0;   // chunk number of chunks_[0]; chunk n holds ids n*kSlots+1...
   uint64_t last_id_ = 0;
   size_t live_ = 0;
 };
+
+inline uint64_t Order::id() const { return OrderStore::id_of(this); }
 
 }  // namespace smsx
