@@ -10,8 +10,7 @@
 //     them) or without (K = 0: the placement's own work). Items = placements.
 //   BM_CompactingCancel/P: the one cancel that compacts the free log of a pool of P free
 //     numbers (manual time: that command alone; the pairs that fill the log are not timed).
-//   BM_BytesPerActiveOrder/N: resident memory growth from placing N orders, per order, once
-//     the allocator returned what was freed (with_freed_pages: before it did).
+//   BM_BytesPerActiveOrder/N: resident memory growth from placing N orders, per order.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
@@ -305,7 +304,7 @@ BENCHMARK(BM_CompactingCancel)
 
 void BM_BytesPerActiveOrder(benchmark::State& state) {
   const auto count = static_cast<uint64_t>(state.range(0));
-  double per_order = 0, with_freed = 0;
+  double per_order = 0;
   for (auto _ : state) {
     Driver d;
     d.price("wa", "p", 100);
@@ -314,18 +313,11 @@ void BM_BytesPerActiveOrder(benchmark::State& state) {
     release_freed_memory();
     size_t before = resident_bytes();
     for (uint64_t i = 0; i < count; ++i) d.place(1 + i % kAccounts, "wa");
-    // Tables that grew left their old arrays freed but, for a while, still resident in the
-    // allocator; what the structures hold is measured after those pages are returned.
-    const size_t after_growth = resident_bytes();
-    release_freed_memory();
     const size_t after = resident_bytes();
     per_order =
         (static_cast<double>(after) - static_cast<double>(before)) / static_cast<double>(count);
-    with_freed = (static_cast<double>(after_growth) - static_cast<double>(before)) /
-                 static_cast<double>(count);
   }
   state.counters["bytes_per_active_order"] = per_order;
-  state.counters["with_freed_pages"] = with_freed;
 }
 BENCHMARK(BM_BytesPerActiveOrder)
     ->Arg(1'000'000)

@@ -10,20 +10,22 @@
 // everything remembered lies within the last 2^39 (5.5e11) of them, since an entry is
 // evicted at the end of the retention period.
 //
-// The entries are kept in 256 absl tables chosen by the top byte of the key (bits the key
-// already carries: it is a hash), so that no single growth moves every entry: an absl table
-// grows by moving all its entries into one twice as large, in one call, which stopped the
-// loop for 210 ms at half a million entries in one table (docs/benchmarks.md, "Pauses").
-// Each growth moves 1/256 of them; the total work is the same, spread over time. Growth,
-// rehashing and erasure read only the packed entries, never the keys. Request keys are
-// unseeded hashes of ids the gateways choose: a gateway grinding ids into one shard could
-// bring back the large growths (not affect correctness), which an authenticated gateway has
-// no reason to do.
+// Each of 256 shards (chosen by the top byte of the key, bits the key already carries: it is
+// a hash) is an open-addressing table with linear probing: an array of entries (0 = empty),
+// a power of two long, at most 4/5 full, erasure by shifting the entries after it back
+// (no tombstones). Its own table rather than absl's, for memory: no control byte per slot,
+// and arrays of 8 × 2^k bytes, which fill mimalloc's 64 KiB slices and 2 MiB huge pages
+// exactly (absl's 9 × 2^k + 16 bytes overran them: 147 KiB took three slices). A growth
+// moves only its shard's entries, 1/256 of them (one absl table of half a million request
+// ids once stopped the loop for 210 ms; docs/benchmarks.md, "Pauses"). Growth, erasure and
+// bulk loading read only the entries, never the keys. Request keys are unseeded hashes of
+// ids the gateways choose: a gateway grinding ids into one shard or one run of slots could
+// slow its own lookups (not affect correctness), which an authenticated gateway has no
+// reason to do. Beyond about 6.7M entries in one shard (1.7G in all) the 23 hash bits no
+// longer spread entries over the whole array.
 //
 // Single-threaded.
 #pragma once
-
-#include <absl/container/flat_hash_set.h>
 
 #include <array>
 #include <cstddef>
@@ -32,7 +34,6 @@
 #include <span>
 
 #include "core/hash.h"
-#include "core/huge_page_allocator.h"
 
 namespace smsx {
 
@@ -60,9 +61,10 @@ class RequestIndex {
     return newest - ((newest - low) & kRefMask);
   }
 
-  explicit RequestIndex(const KeyCheck& check);
+  explicit RequestIndex(const KeyCheck& check) : check_(check) {}
   RequestIndex(const RequestIndex&) = delete;
   RequestIndex& operator=(const RequestIndex&) = delete;
+  ~RequestIndex();
 
   // What `key` names, if it is in the index.
   std::optional<Ref> find(const RequestKey& key) const;
@@ -72,7 +74,7 @@ class RequestIndex {
   void erase(const RequestKey& key, Ref ref);
   bool contains(const RequestKey& key, Ref ref) const;
   // Adds many keys at once (loading a snapshot), each naming its ref, grouped by shard and
-  // inserted in each table's sweep order (core/sweep_insert.h); reorders `items`. False,
+  // inserted in the order of their places in it (a sweep); reorders `items`. False,
   // with nothing more added, at the first key already in the index.
   struct Item {
     RequestKey key;
@@ -89,6 +91,7 @@ class RequestIndex {
   static constexpr size_t kShards = 256;
   static constexpr int kTagBits = 23;
   static constexpr uint64_t kOccupied = uint64_t{1} << 63;
+  static constexpr size_t kFirstCapacity = 16;
 
   static uint64_t tag_of(const RequestKey& key) {
     return (key.hi >> 32) & ((uint64_t{1} << kTagBits) - 1);
@@ -103,28 +106,27 @@ class RequestIndex {
   static Ref unpack(uint64_t entry) {
     return Ref{static_cast<Kind>((entry >> kRefBits) & 1), entry & kRefMask};
   }
-
-  // Entries hash by their tag alone, so that a key and its entry hash alike.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(uint64_t entry) const { return mix(tag_of_entry(entry)); }
-    size_t operator()(const RequestKey& key) const { return mix(tag_of(key)); }
-    static size_t mix(uint64_t tag) { return static_cast<size_t>(mix64(tag)); }
-  };
-  struct Eq {
-    using is_transparent = void;
-    const KeyCheck* check;
-    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-    bool operator()(uint64_t entry, const RequestKey& key) const {
-      return tag_of_entry(entry) == tag_of(key) && check->holds(unpack(entry), key);
-    }
-    bool operator()(const RequestKey& key, uint64_t entry) const { return (*this)(entry, key); }
-  };
-  using Shard = absl::flat_hash_set<uint64_t, Hash, Eq, HugePageAllocator<uint64_t>>;
-
   static size_t shard_of(const RequestKey& key) { return static_cast<size_t>(key.hi >> 56); }
 
+  struct Shard {
+    uint64_t* slots = nullptr;  // capacity entries, 0 = empty
+    size_t capacity = 0;        // 0 or a power of two
+    size_t size = 0;
+    int shift = 64;  // home(tag) = (tag * golden) >> shift, below capacity
+
+    size_t home(uint64_t tag) const {
+      return capacity == 0 ? 0 : static_cast<size_t>((tag * 0x9e3779b97f4a7c15ULL) >> shift);
+    }
+    size_t next(size_t i) const { return (i + 1) & (capacity - 1); }
+    // Room for `n` entries within the load limit (reallocates, moving every entry).
+    void reserve(size_t n);
+    void add(uint64_t entry);  // no growth: room must be there
+    void release();
+  };
+  static size_t capacity_for(size_t n);  // the least power of two holding n at 4/5
+
   std::array<Shard, kShards> shards_;
+  const KeyCheck& check_;
 };
 
 }  // namespace smsx

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <map>
 #include <utility>
 #include <vector>
@@ -92,6 +93,48 @@ TEST(RequestIndex, ManyKeysSurviveGrowthAndErasure) {
     }
   }
   EXPECT_EQ(index.size(), 50'000u - 16'667u);
+}
+
+// Random inserts and erasures in one shard, with homes crowded into few slots so that runs
+// wrap around the array's end and erasure must shift entries back across it: every key
+// present must be found and every key erased must not, checked against a plain map.
+TEST(RequestIndex, CrowdedShardMatchesAMapUnderRandomInsertsAndErasures) {
+  Keys keys;
+  RequestIndex index(keys);
+  std::map<uint64_t, RequestKey> present;  // id -> key
+  uint64_t state = 42, next_id = 1;
+  auto random = [&] {
+    state += 0x9e3779b97f4a7c15ULL;
+    return mix64(state);
+  };
+  for (int step = 0; step < 60'000; ++step) {
+    if (present.size() < 3'000 && (present.empty() || random() % 3 != 0)) {
+      const uint64_t id = next_id++;
+      // Shard 7; tags from 40 values, so many keys share a home.
+      const RequestKey k{uint64_t{7} << 56 | (random() % 40) << 32 | id, random() | 1};
+      keys.set(Kind::kOrder, id, k);
+      index.insert(k, {Kind::kOrder, id});
+      present[id] = k;
+    } else {
+      auto it = present.begin();
+      std::advance(it, static_cast<long>(random() % present.size()));
+      index.erase(it->second, {Kind::kOrder, it->first});
+      present.erase(it);
+    }
+    if (step % 997 == 0) {
+      for (const auto& [id, k] : present) {
+        const auto ref = index.find(k);
+        ASSERT_TRUE(ref) << "step " << step << " id " << id;
+        ASSERT_EQ(ref->low, id);
+      }
+      for (uint64_t id = next_id > 50 ? next_id - 50 : 1; id < next_id; ++id) {
+        if (!present.contains(id)) {
+          EXPECT_FALSE(index.contains(keys.keys.at({Kind::kOrder, id}), {Kind::kOrder, id}));
+        }
+      }
+    }
+    ASSERT_EQ(index.size(), present.size());
+  }
 }
 
 TEST(RequestIndex, BulkInsertFindsEveryKeyAndRefusesOneTwice) {
