@@ -13,9 +13,31 @@ OrderStore::~OrderStore() {
   for (Chunk* chunk : chunks_) {
     if (chunk != nullptr) unmap_chunk(chunk);
   }
+  for (Chunk* chunk : spare_) unmap_chunk(chunk);
 }
 
-OrderStore::Chunk* OrderStore::map_chunk(uint64_t first_id) {
+OrderStore::Chunk* OrderStore::take_chunk(uint64_t first_id) {
+  Chunk* c = nullptr;
+  if (spare_.empty()) {
+    c = map_chunk();
+  } else {
+    c = spare_.back();  // every slot free: erase() reset each one
+    spare_.pop_back();
+  }
+  c->first_id = first_id;
+  c->live = 0;
+  return c;
+}
+
+void OrderStore::give_back(Chunk* chunk) {
+  if (spare_.size() < kSpareChunksMax) {
+    spare_.push_back(chunk);
+  } else {
+    unmap_chunk(chunk);
+  }
+}
+
+OrderStore::Chunk* OrderStore::map_chunk() {
   // Twice the size, then the unaligned ends are given back: what is left is aligned.
   void* p =
       ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -32,9 +54,7 @@ OrderStore::Chunk* OrderStore::map_chunk(uint64_t first_id) {
   ::madvise(chunk, kChunkBytes, huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
   // Default-initialised: every member of Order has an initialiser, so this writes each
   // slot once (the mapping is zero already, but an Order's free state is not all zeros).
-  Chunk* c = new (chunk) Chunk;
-  c->first_id = first_id;
-  return c;
+  return new (chunk) Chunk;
 }
 
 void OrderStore::unmap_chunk(Chunk* chunk) {
@@ -58,7 +78,7 @@ Order* OrderStore::slot_for(uint64_t id, bool fill_gaps) {
   SMSX_ASSERT(n >= first_chunk_);
   while (first_chunk_ + chunks_.size() <= n) {
     const uint64_t next = first_chunk_ + chunks_.size();
-    chunks_.push_back(fill_gaps || next == n ? map_chunk(next * kSlots + 1) : nullptr);
+    chunks_.push_back(fill_gaps || next == n ? take_chunk(next * kSlots + 1) : nullptr);
   }
   Chunk* c = chunks_[n - first_chunk_];
   SMSX_ASSERT(c != nullptr);
@@ -88,7 +108,7 @@ void OrderStore::erase(Order* order) {
   --live_;
   // Free the chunk once empty, unless it is the one new ids are still being placed in.
   if (c->live == 0 && n != chunk_number(last_id_)) {
-    unmap_chunk(c);
+    give_back(c);
     c = nullptr;
     drop_empty_front_chunks();
   }

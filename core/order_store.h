@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include "core/order.h"
 
@@ -77,8 +78,12 @@ class OrderStore {
   };
   static_assert(sizeof(Chunk) <= kChunkBytes && offsetof(Chunk, slots) == kHeaderBytes);
 
-  // A new chunk for ids first_id..first_id + kSlots - 1, every slot free.
-  static Chunk* map_chunk(uint64_t first_id);
+  // A chunk for ids first_id..first_id + kSlots - 1, every slot free: a spare one if there
+  // is one, else a new mapping.
+  Chunk* take_chunk(uint64_t first_id);
+  // Keeps an emptied chunk as a spare, or unmaps it if there are enough.
+  void give_back(Chunk* chunk);
+  static Chunk* map_chunk();
   static void unmap_chunk(Chunk* chunk);
   static uint64_t chunk_number(uint64_t id) { return (id - 1) / kSlots; }
   // The order `id` in a chunk that exists (a new chunk is mapped for it if needed); chunks
@@ -88,7 +93,12 @@ class OrderStore {
   void drop_empty_front_chunks();
 
   std::deque<Chunk*> chunks_;  // nullptr once every order in it was evicted
-  uint64_t first_chunk_ = 0;   // chunk number of chunks_[0]; chunk n holds ids n*kSlots+1...
+  // Emptied chunks kept for the next ones: orders are placed at one end and evicted at the
+  // other at about the same rate, and a fresh mapping costs a page fault per 4 KiB or 2 MiB
+  // (in this project's KVM guest up to milliseconds for a huge page) inside a command.
+  static constexpr size_t kSpareChunksMax = 2;
+  std::vector<Chunk*> spare_;
+  uint64_t first_chunk_ = 0;  // chunk number of chunks_[0]; chunk n holds ids n*kSlots+1...
   uint64_t last_id_ = 0;
   size_t live_ = 0;
 };
