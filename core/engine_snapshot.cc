@@ -825,6 +825,7 @@ Order* EngineSnapshot::restore_slot(uint64_t id) { return e_.orders_.slot_for(id
 void EngineSnapshot::load_orders() {
   section(kSectionOrders);
   const uint64_t count = r_.count(8, "too many orders");
+  if (r_.ok()) place_keys_.reserve(count);
   std::array<PendingOrder, kPrefetchAhead> ring;
   OrderCursor cursor;
   for (uint64_t i = 0; i < count + kPrefetchAhead && r_.ok(); ++i) {
