@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 namespace smsx {
@@ -24,6 +25,27 @@ inline constexpr std::size_t kHugePageAllocationMin = std::size_t{4} << 20;
 inline bool& huge_pages_wanted() {
   static bool wanted = true;
   return wanted;
+}
+
+// Maps `bytes` (a multiple of 2 MiB) at a 2 MiB boundary, so that each 2 MiB of it can be
+// one huge page (a mapping that is not aligned has no whole huge page in its first and last
+// 2 MiB, and none at all when it is 2 MiB long), advised as huge_pages_wanted() says.
+// Zero-filled. Unmap with munmap(p, bytes).
+inline void* map_huge_page_aligned(std::size_t bytes) {
+  // Twice the size, then the unaligned ends are given back: what is left is aligned.
+  void* p = ::mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<std::uintptr_t>(p);
+  const std::uintptr_t aligned = (start + kHugePageBytes - 1) & ~std::uintptr_t{kHugePageBytes - 1};
+  if (aligned > start) ::munmap(p, aligned - start);
+  const std::uintptr_t end = start + bytes + kHugePageBytes;
+  if (end > aligned + bytes)
+    ::munmap(reinterpret_cast<void*>(aligned + bytes), end - aligned - bytes);
+  void* mapping = reinterpret_cast<void*>(aligned);
+  // Advice only: failure changes nothing.
+  ::madvise(mapping, bytes, huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  return mapping;
 }
 
 template <class T>
@@ -39,12 +61,7 @@ struct HugePageAllocator {
     if (bytes < kHugePageAllocationMin) {
       return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
     }
-    void* p =
-        ::mmap(nullptr, rounded(bytes), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::bad_alloc();
-    // Advice only: failure changes nothing.
-    ::madvise(p, rounded(bytes), huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-    return static_cast<T*>(p);
+    return static_cast<T*>(map_huge_page_aligned(rounded(bytes)));
   }
 
   void deallocate(T* p, std::size_t n) {

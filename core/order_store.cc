@@ -38,23 +38,10 @@ void OrderStore::give_back(Chunk* chunk) {
 }
 
 OrderStore::Chunk* OrderStore::map_chunk() {
-  // Twice the size, then the unaligned ends are given back: what is left is aligned.
-  void* p =
-      ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  const auto start = reinterpret_cast<uintptr_t>(p);
-  const uintptr_t aligned = (start + kChunkBytes - 1) & ~uintptr_t{kChunkBytes - 1};
-  if (aligned > start) ::munmap(p, aligned - start);
-  const uintptr_t end = start + 2 * kChunkBytes;
-  if (end > aligned + kChunkBytes) {
-    ::munmap(reinterpret_cast<void*>(aligned + kChunkBytes), end - aligned - kChunkBytes);
-  }
-  void* chunk = reinterpret_cast<void*>(aligned);
-  // Advice only: failure changes nothing.
-  ::madvise(chunk, kChunkBytes, huge_pages_wanted() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  static_assert(kChunkBytes == kHugePageBytes);
   // Default-initialised: every member of Order has an initialiser, so this writes each
   // slot once (the mapping is zero already, but an Order's free state is not all zeros).
-  return new (chunk) Chunk;
+  return new (map_huge_page_aligned(kChunkBytes)) Chunk;
 }
 
 void OrderStore::unmap_chunk(Chunk* chunk) {

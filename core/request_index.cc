@@ -17,8 +17,9 @@ namespace {
 // behind goes back to the system at once: from the heap, with mimalloc's segments in huge
 // pages (core/heap_pages.h), it stayed resident as free heap, which at the growth from 8,192
 // to 16,384 slots per shard was 16 bytes per entry on top of the new array. Mappings of
-// 2 MiB and more ask for huge pages when wanted; smaller ones use 4 KiB pages. Smaller
-// arrays come from the heap. Every size is 8 × 2^k bytes; a mapping is zero-filled.
+// 2 MiB and more are aligned to 2 MiB and ask for huge pages when wanted; smaller ones use
+// 4 KiB pages (a probe then may miss the TLB: below about 27M ids in all). Smaller arrays
+// come from the heap. Every size is 8 × 2^k bytes; a mapping is zero-filled.
 constexpr size_t kMappedBytesMin = 64 << 10;
 
 uint64_t* allocate_slots(size_t capacity) {
@@ -28,11 +29,10 @@ uint64_t* allocate_slots(size_t capacity) {
     std::memset(slots, 0, bytes);
     return slots;
   }
+  if (bytes >= kHugePageBytes) return static_cast<uint64_t*>(map_huge_page_aligned(bytes));
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) throw std::bad_alloc();
-  // Advice only: failure changes nothing.
-  const bool huge = bytes >= kHugePageBytes && huge_pages_wanted();
-  ::madvise(p, bytes, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  ::madvise(p, bytes, MADV_NOHUGEPAGE);  // advice only: too small for one
   return static_cast<uint64_t*>(p);
 }
 
