@@ -26,7 +26,6 @@
 
 #include "core/command.h"
 #include "core/engine_config.h"
-#include "core/huge_page_allocator.h"
 #include "core/inventory.h"
 #include "core/ledger.h"
 #include "core/order_store.h"

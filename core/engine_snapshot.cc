@@ -193,6 +193,7 @@ class EngineSnapshot {
   uint64_t closed_orders_ = 0;                     // orders not active
   uint64_t version_ = kFormatVersion;
   std::vector<RequestIndex::Item> place_keys_;  // of the orders, as loaded
+  uint64_t first_keyed_ = 0;                    // the lowest id among them, 0 if none
   // Format 1: placements' keys from the request-id FIFO, given to their orders after both
   // sections are loaded (key, fingerprint, order id).
   struct FifoPlaceKey {
@@ -499,7 +500,8 @@ void EngineSnapshot::load_engine() {
   wheel_now_ms_ = r_.varint_max(e_.now_ms_, "wheel time after engine time");
   if (has_wheel > 1 || (!has_wheel && wheel_now_ms_ != 0)) r_.fail("bad wheel");
   has_wheel_ = has_wheel == 1;
-  e_.last_order_id_ = r_.varint();
+  // Far below 2^64, so that ids after it never wrap (and a cursor one past it stays valid).
+  e_.last_order_id_ = r_.varint_max(uint64_t{1} << 62, "last order id too large");
   for (uint64_t* v : {&e_.placed_, &e_.expired_, &e_.finished_, &e_.cancelled_, &e_.sms_delivered_,
                       &e_.sms_dropped_}) {
     *v = r_.varint();
@@ -817,7 +819,7 @@ void EngineSnapshot::load_prices() {
 // Orders arrive in id order, so chunks are appended: a chunk with no live order stays
 // unmapped (as OrderStore frees it), whatever the gap between live ids. The slot becomes
 // live when restore_order() gives it its lifetime.
-Order* EngineSnapshot::restore_slot(uint64_t id) { return e_.orders_.slot_for(id, false); }
+Order* EngineSnapshot::restore_slot(uint64_t id) { return e_.orders_.slot_for(id); }
 
 // Orders go through a short pipeline: each is decoded kPrefetchAhead orders before it is
 // linked, and its account's slot and its number are prefetched when decoded, so the cache
@@ -857,7 +859,11 @@ void EngineSnapshot::decode_order(PendingOrder* p, OrderCursor* cursor) {
   const uint64_t delta = r_.varint();
   const uint8_t flags = r_.u8();
   const uint64_t account = r_.varint_max(held_.size(), "bad order account");
-  cursor->created += static_cast<uint64_t>(r_.zigzag());
+  // Orders are placed in id order at a monotonic engine time (eviction of their request
+  // keys, oldest first, relies on it).
+  const int64_t created_delta = r_.zigzag();
+  if (r_.ok() && created_delta < 0) r_.fail("order created before the previous one");
+  cursor->created += static_cast<uint64_t>(created_delta);
   if (flags & kOrderLifetime) cursor->lifetime = r_.varint_max(UINT32_MAX, "lifetime too long");
   p->price = static_cast<uint32_t>(r_.varint_max(limits::kPriceMax, "order price too large"));
   p->payout = static_cast<uint32_t>(r_.varint_max(p->price, "order payout above price"));
@@ -922,6 +928,9 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
   o->key = p.key;
   o->fingerprint = p.fingerprint;
   if (!p.key.empty()) {
+    // Remembered ids are recent: the index names an order by its id's low bits.
+    if (e_.last_order_id_ - p.id > RequestIndex::kRefMask) return r_.fail("request key too old");
+    if (first_keyed_ == 0) first_keyed_ = p.id;  // orders come in id order
     place_keys_.push_back({p.key, {RequestIndex::Kind::kOrder, p.id & RequestIndex::kRefMask}});
   }
   o->lifetime_ms = p.lifetime_ms;
@@ -963,10 +972,12 @@ void EngineSnapshot::load_closed() {
   if (r_.ok() && count != closed_orders_) r_.fail("retention queue misses closed orders");
   uint64_t at = 0, id = 0;
   for (uint64_t i = 0; i < count && r_.ok(); ++i) {
-    at += static_cast<uint64_t>(r_.zigzag());
+    const int64_t at_delta = r_.zigzag();  // closed (or re-queued) in time order
+    at += static_cast<uint64_t>(at_delta);
     id += static_cast<uint64_t>(r_.zigzag());
     Order* o = e_.orders_.find(id);
-    if (r_.ok() && (at > e_.now_ms_ || o == nullptr || o->active() || o->account_next != nullptr)) {
+    if (r_.ok() && (at_delta < 0 || at > e_.now_ms_ || o == nullptr || o->active() ||
+                    o->account_next != nullptr || at < o->created_at_ms())) {
       r_.fail("bad retention queue entry");
     }
     if (!r_.ok()) break;
@@ -1007,10 +1018,11 @@ void EngineSnapshot::load_requests_fifo() {
   if (remembered > count || count > UINT32_MAX) r_.fail("bad request id count");
   uint64_t at = 0;
   for (uint64_t i = 0; i < count && r_.ok(); ++i) {
-    at += static_cast<uint64_t>(r_.zigzag());
+    const int64_t at_delta = r_.zigzag();  // the FIFO is in time order
+    at += static_cast<uint64_t>(at_delta);
     const RequestKey key{r_.fixed64(), r_.fixed64()};
     const uint8_t flags = r_.u8();
-    if (r_.ok() && (at > e_.now_ms_ || key.empty() || flags > kRequestRemembered)) {
+    if (r_.ok() && (at_delta < 0 || at > e_.now_ms_ || key.empty() || flags > kRequestRemembered)) {
       r_.fail("bad request id");
     }
     if (!r_.ok() || flags == 0) continue;
@@ -1029,6 +1041,7 @@ void EngineSnapshot::load_requests_fifo() {
 // Puts every remembered key in the request index: the placements' (in their orders) and
 // the other replies'. A key remembered twice is refused.
 void EngineSnapshot::index_requests() {
+  uint64_t first_keyed = first_keyed_ != 0 ? first_keyed_ : e_.last_order_id_ + 1;
   for (const FifoPlaceKey& k : fifo_place_keys_) {
     Order* o = e_.orders_.find(k.order);
     if (o == nullptr) continue;  // evicted first: forgotten
@@ -1036,8 +1049,10 @@ void EngineSnapshot::index_requests() {
       if (o->key == k.key && o->fingerprint == k.fingerprint) continue;  // queued twice
       return r_.fail("an order with two request ids");
     }
+    if (e_.last_order_id_ - k.order > RequestIndex::kRefMask) return r_.fail("request key too old");
     o->key = k.key;
     o->fingerprint = k.fingerprint;
+    first_keyed = std::min(first_keyed, k.order);
     place_keys_.push_back({k.key, {RequestIndex::Kind::kOrder, k.order & RequestIndex::kRefMask}});
   }
   std::vector<RequestIndex::Item> items = std::move(place_keys_);
@@ -1045,12 +1060,6 @@ void EngineSnapshot::index_requests() {
   uint64_t seq = e_.replies_front_seq_;
   for (const Engine::Remembered& m : e_.replies_) {
     items.push_back({m.key, {RequestIndex::Kind::kReply, seq++ & RequestIndex::kRefMask}});
-  }
-  uint64_t first_keyed = e_.last_order_id_ + 1;
-  for (const RequestIndex::Item& item : items) {
-    if (item.ref.kind == RequestIndex::Kind::kOrder) {
-      first_keyed = std::min(first_keyed, RequestIndex::widen(item.ref.low, e_.last_order_id_));
-    }
   }
   e_.place_keys_from_ = first_keyed;
   if (!e_.requests_.insert_many(std::span(items))) r_.fail("one request id remembered twice");

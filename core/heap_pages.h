@@ -1,7 +1,7 @@
 // Programs linked with mimalloc (smsx_link_allocator in CMakeLists.txt) call this early
 // (smsxd once its configuration is read: `memory.huge_pages`). mimalloc then backs its
 // segments with transparent huge pages (madvise), as MIMALLOC_LARGE_OS_PAGES=1 would, and so
-// do the largest tables (core/huge_page_allocator.h). Millions of orders spread over
+// do the largest tables (core/huge_page_mapping.h). Millions of orders spread over
 // gigabytes of heap cost far fewer TLB misses that way, and fork(), which the server uses
 // for snapshots, copies one page-table entry per 2 MiB instead of per 4 KiB
 // (docs/benchmarks.md, "Snapshots and recovery").
@@ -12,7 +12,7 @@
 // 4 KiB pages instead. Without mimalloc (sanitizer builds) only the tables follow it.
 #pragma once
 
-#include "core/huge_page_allocator.h"
+#include "core/huge_page_mapping.h"
 
 #if defined(SMSX_WITH_MIMALLOC)
 #include <mimalloc.h>

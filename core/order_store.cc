@@ -5,7 +5,7 @@
 #include <new>
 
 #include "core/assert.h"
-#include "core/huge_page_allocator.h"
+#include "core/huge_page_mapping.h"
 
 namespace smsx {
 
@@ -59,13 +59,13 @@ Order* OrderStore::find(uint64_t id) {
   return o->live() ? o : nullptr;
 }
 
-Order* OrderStore::slot_for(uint64_t id, bool fill_gaps) {
+Order* OrderStore::slot_for(uint64_t id) {
   const uint64_t n = chunk_number(id);
   if (chunks_.empty()) first_chunk_ = n;
   SMSX_ASSERT(n >= first_chunk_);
   while (first_chunk_ + chunks_.size() <= n) {
     const uint64_t next = first_chunk_ + chunks_.size();
-    chunks_.push_back(fill_gaps || next == n ? take_chunk(next * kSlots + 1) : nullptr);
+    chunks_.push_back(next == n ? take_chunk(next * kSlots + 1) : nullptr);
   }
   Chunk* c = chunks_[n - first_chunk_];
   SMSX_ASSERT(c != nullptr);
@@ -79,7 +79,7 @@ Order* OrderStore::slot_for(uint64_t id, bool fill_gaps) {
 Order* OrderStore::create(uint64_t id, uint32_t lifetime_ms) {
   SMSX_ASSERT(id > last_id_ && lifetime_ms > 0);
   last_id_ = id;
-  Order* o = slot_for(id, true);
+  Order* o = slot_for(id);
   o->lifetime_ms = lifetime_ms;
   return o;
 }

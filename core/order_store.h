@@ -7,7 +7,7 @@
 // An order does not store its id: each chunk is one 2 MiB mapping aligned to 2 MiB whose
 // header holds its first id, so an order's id follows from its address (Order::id()). That
 // saves 8 bytes per order, and a chunk is exactly one transparent huge page when huge pages
-// are wanted (core/huge_page_allocator.h), so walking orders costs few TLB misses.
+// are wanted (core/huge_page_mapping.h), so walking orders costs few TLB misses.
 //
 // Single-threaded. Owns the orders; the engine must cancel an order's timer before erase().
 #pragma once
@@ -86,10 +86,10 @@ class OrderStore {
   static Chunk* map_chunk();
   static void unmap_chunk(Chunk* chunk);
   static uint64_t chunk_number(uint64_t id) { return (id - 1) / kSlots; }
-  // The order `id` in a chunk that exists (a new chunk is mapped for it if needed); chunks
-  // between the last one and it are left unmapped when `fill_gaps` is false (restoring a
-  // snapshot, where whole chunks of ids may be gone).
-  Order* slot_for(uint64_t id, bool fill_gaps);
+  // The free slot of order `id`, counted live, in its chunk (mapped for it if needed). Chunks
+  // between the last one and it stay unmapped: after a snapshot is restored whole chunks of
+  // ids may be gone, and the next new id may lie past them.
+  Order* slot_for(uint64_t id);
   void drop_empty_front_chunks();
 
   std::deque<Chunk*> chunks_;  // nullptr once every order in it was evicted

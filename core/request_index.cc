@@ -7,7 +7,7 @@
 #include <new>
 
 #include "core/assert.h"
-#include "core/huge_page_allocator.h"
+#include "core/huge_page_mapping.h"
 #include "core/sweep_insert.h"
 
 namespace smsx {
@@ -139,8 +139,8 @@ bool RequestIndex::insert_many(std::span<Item> items) {
   for (size_t k = 0; k < kShards; ++k) {
     Shard& s = shards_[k];
     const std::span<Item> part = items.subspan(starts[k], starts[k + 1] - starts[k]);
-    s.reserve(s.size + part.size());
     if (part.empty()) continue;
+    s.reserve(s.size + part.size());
     // In order of home slot, so that the writes sweep the array.
     const int shift = std::max(0, std::countr_zero(s.capacity) - kSweepBucketBits);
     flag_sort(part, size_t{1} << kSweepBucketBits,

@@ -19,9 +19,10 @@
 // moves only its shard's entries, 1/256 of them (one absl table of half a million request
 // ids once stopped the loop for 210 ms; docs/benchmarks.md, "Pauses"). Growth, erasure and
 // bulk loading read only the entries, never the keys. Request keys are unseeded hashes of
-// ids the gateways choose: a gateway grinding ids into one shard or one run of slots could
-// slow its own lookups (not affect correctness), which an authenticated gateway has no
-// reason to do. Beyond about 6.7M entries in one shard (1.7G in all) the 23 hash bits no
+// ids the gateways choose, and entries are placed by those bits alone: a gateway grinding
+// ids into one shard or one run of slots could make lookups there long, and the loop is one
+// thread, so every gateway would wait (correctness is not affected); only authenticated
+// gateways send ids. Beyond about 6.7M entries in one shard (1.7G in all) the 23 hash bits no
 // longer spread entries over the whole array.
 //
 // Single-threaded.
