@@ -27,6 +27,11 @@ class Keys final : public RequestIndex::KeyCheck {
   void set(Kind kind, uint64_t id, const RequestKey& key) {
     keys[{kind, id & RequestIndex::kRefMask}] = key;
   }
+  // Stores `key` with (kind, id) and indexes it.
+  void add(RequestIndex& index, Kind kind, uint64_t id, const RequestKey& key) {
+    set(kind, id, key);
+    index.insert(key, {kind, id});
+  }
   std::map<std::pair<Kind, uint64_t>, RequestKey> keys;
   mutable size_t checks = 0;
 };
@@ -38,10 +43,8 @@ constexpr RequestKey kSameTag{0x12'345678'00000001ULL, 2};
 TEST(RequestIndex, KeysSharingTheirStoredBitsAreToldApartByTheOwner) {
   Keys keys;
   RequestIndex index(keys);
-  keys.set(Kind::kOrder, 7, kA);
-  keys.set(Kind::kReply, 9, kSameTag);
-  index.insert(kA, {Kind::kOrder, 7});
-  index.insert(kSameTag, {Kind::kReply, 9});
+  keys.add(index, Kind::kOrder, 7, kA);
+  keys.add(index, Kind::kReply, 9, kSameTag);
   const auto a = index.find(kA);
   const auto b = index.find(kSameTag);
   ASSERT_TRUE(a && b);
@@ -57,10 +60,8 @@ TEST(RequestIndex, KeysSharingTheirStoredBitsAreToldApartByTheOwner) {
 TEST(RequestIndex, ErasingOneOfTwoKeysWithTheSameBitsLeavesTheOther) {
   Keys keys;
   RequestIndex index(keys);
-  keys.set(Kind::kOrder, 7, kA);
-  keys.set(Kind::kOrder, 8, kSameTag);
-  index.insert(kA, {Kind::kOrder, 7});
-  index.insert(kSameTag, {Kind::kOrder, 8});
+  keys.add(index, Kind::kOrder, 7, kA);
+  keys.add(index, Kind::kOrder, 8, kSameTag);
   index.erase(kA, {Kind::kOrder, 7});
   EXPECT_FALSE(index.find(kA));
   EXPECT_FALSE(index.contains(kA, {Kind::kOrder, 7}));
@@ -76,8 +77,7 @@ TEST(RequestIndex, ManyKeysSurviveGrowthAndErasure) {
   for (uint64_t i = 1; i <= 50'000; ++i) {
     const RequestKey k{mix64(i), mix64(i + 1'000'000)};
     all.push_back(k);
-    keys.set(i % 2 ? Kind::kOrder : Kind::kReply, i, k);
-    index.insert(k, {i % 2 ? Kind::kOrder : Kind::kReply, i});
+    keys.add(index, i % 2 ? Kind::kOrder : Kind::kReply, i, k);
   }
   for (uint64_t i = 1; i <= 50'000; i += 3) {
     index.erase(all[i - 1], {i % 2 ? Kind::kOrder : Kind::kReply, i});
@@ -112,8 +112,7 @@ TEST(RequestIndex, CrowdedShardMatchesAMapUnderRandomInsertsAndErasures) {
       const uint64_t id = next_id++;
       // Shard 7; tags from 40 values, so many keys share a home.
       const RequestKey k{uint64_t{7} << 56 | (random() % 40) << 32 | id, random() | 1};
-      keys.set(Kind::kOrder, id, k);
-      index.insert(k, {Kind::kOrder, id});
+      keys.add(index, Kind::kOrder, id, k);
       present[id] = k;
     } else {
       auto it = present.begin();
