@@ -41,6 +41,12 @@ class OrderStore {
   // Evicts the order (its slot becomes free; its chunk is freed when empty).
   void erase(Order* order);
   size_t size() const { return live_; }
+  // Chunks mapped for orders (not counting the spares kept for the next ones).
+  size_t chunks_mapped() const {
+    size_t n = 0;
+    for (const Chunk* chunk : chunks_) n += chunk != nullptr ? 1 : 0;
+    return n;
+  }
   // Calls f(Order&) for every live order in id order.
   template <class F>
   void for_each(F&& f) {

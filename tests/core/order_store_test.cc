@@ -60,5 +60,20 @@ TEST(OrderStore, ErasedOrdersAreGoneAndTheRestKeepTheirIds) {
   EXPECT_EQ(store.find(kOrders + 25'000)->id(), kOrders + 25'000);
 }
 
+// Ids skipped over (a restored snapshot whose old orders were evicted, then a new order)
+// get no chunk: only the chunks holding orders are mapped.
+TEST(OrderStore, AnIdFarAheadMapsOnlyItsOwnChunk) {
+  OrderStore store;
+  store.create(1, 1000);
+  EXPECT_EQ(store.chunks_mapped(), 1u);
+  Order* far = store.create(200'000, 1000);  // about ten chunks further on
+  EXPECT_EQ(far->id(), 200'000u);
+  EXPECT_EQ(store.chunks_mapped(), 2u);
+  EXPECT_EQ(store.find(100'000), nullptr);
+  store.erase(store.find(1));
+  EXPECT_EQ(store.chunks_mapped(), 1u);
+  EXPECT_EQ(store.find(200'000), far);
+}
+
 }  // namespace
 }  // namespace smsx
