@@ -187,7 +187,7 @@ const Order* Engine::order_of(RequestIndex::Ref ref) const {
 }
 
 const Engine::Remembered* Engine::reply_of(RequestIndex::Ref ref) const {
-  const uint64_t seq = RequestIndex::widen(ref.low, replies_front_seq_ + replies_.size() - 1);
+  const uint64_t seq = RequestIndex::widen(ref.low, newest_reply_seq());
   if (seq < replies_front_seq_ || seq - replies_front_seq_ >= replies_.size()) return nullptr;
   return &replies_[seq - replies_front_seq_];
 }
@@ -227,7 +227,7 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
     SMSX_ASSERT(o != nullptr && o->key.empty());
     o->key = c.key;
     o->fingerprint = fingerprint;
-    requests_.insert(c.key, {RequestIndex::Kind::kOrder, o->id() & RequestIndex::kRefMask});
+    requests_.insert(c.key, RequestIndex::order_ref(o->id()));
     return;
   }
   Remembered& m = replies_.emplace_back();
@@ -255,8 +255,7 @@ void Engine::remember(const Command& c, uint64_t fingerprint, const Reply& reply
     default:
       break;
   }
-  const uint64_t seq = replies_front_seq_ + replies_.size() - 1;
-  requests_.insert(c.key, {RequestIndex::Kind::kReply, seq & RequestIndex::kRefMask});
+  requests_.insert(c.key, RequestIndex::reply_ref(newest_reply_seq()));
 }
 
 void Engine::dispatch(const Command& c, std::vector<Event>* events, Reply& r) {
@@ -346,13 +345,12 @@ size_t Engine::evict_request_ids(size_t max) {
     const uint64_t at = std::min(placed_at, replied_at);
     if (at == UINT64_MAX || at + config_.retention_ms > now_ms_) break;
     if (placed_at <= replied_at) {
-      requests_.erase(o->key, {RequestIndex::Kind::kOrder, o->id() & RequestIndex::kRefMask});
+      requests_.erase(o->key, RequestIndex::order_ref(o->id()));
       o->key = {};
       o->fingerprint = 0;
       ++place_keys_from_;
     } else {
-      requests_.erase(replies_.front().key,
-                      {RequestIndex::Kind::kReply, replies_front_seq_ & RequestIndex::kRefMask});
+      requests_.erase(replies_.front().key, RequestIndex::reply_ref(replies_front_seq_));
       replies_.pop_front();
       ++replies_front_seq_;
     }

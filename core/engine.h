@@ -115,6 +115,8 @@ class Engine {
   };
   const Order* order_of(RequestIndex::Ref ref) const;
   const Remembered* reply_of(RequestIndex::Ref ref) const;
+  // The sequence number of replies_.back() (replies_front_seq_ - 1 when there is none).
+  uint64_t newest_reply_seq() const { return replies_front_seq_ + replies_.size() - 1; }
 
   // Each handler fills `r`, a fresh Reply owned by apply() (built in place, never moved).
   static void fail(Reply& r, Error e, std::string_view message) {

@@ -931,7 +931,7 @@ void EngineSnapshot::restore_order(PendingOrder& p) {
     // Remembered ids are recent: the index names an order by its id's low bits.
     if (e_.last_order_id_ - p.id > RequestIndex::kRefMask) return r_.fail("request key too old");
     if (first_keyed_ == 0) first_keyed_ = p.id;  // orders come in id order
-    place_keys_.push_back({p.key, {RequestIndex::Kind::kOrder, p.id & RequestIndex::kRefMask}});
+    place_keys_.push_back({p.key, RequestIndex::order_ref(p.id)});
   }
   o->lifetime_ms = p.lifetime_ms;
   o->price = p.price;
@@ -1053,13 +1053,13 @@ void EngineSnapshot::index_requests() {
     o->key = k.key;
     o->fingerprint = k.fingerprint;
     first_keyed = std::min(first_keyed, k.order);
-    place_keys_.push_back({k.key, {RequestIndex::Kind::kOrder, k.order & RequestIndex::kRefMask}});
+    place_keys_.push_back({k.key, RequestIndex::order_ref(k.order)});
   }
   std::vector<RequestIndex::Item> items = std::move(place_keys_);
   items.reserve(items.size() + e_.replies_.size());
   uint64_t seq = e_.replies_front_seq_;
   for (const Engine::Remembered& m : e_.replies_) {
-    items.push_back({m.key, {RequestIndex::Kind::kReply, seq++ & RequestIndex::kRefMask}});
+    items.push_back({m.key, RequestIndex::reply_ref(seq++)});
   }
   e_.place_keys_from_ = first_keyed;
   if (!e_.requests_.insert_many(std::span(items))) r_.fail("one request id remembered twice");

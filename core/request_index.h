@@ -57,6 +57,10 @@ class RequestIndex {
     ~KeyCheck() = default;
   };
 
+  // What an entry for order `id`, or for reply number `seq`, holds.
+  static Ref order_ref(uint64_t id) { return {Kind::kOrder, id & kRefMask}; }
+  static Ref reply_ref(uint64_t seq) { return {Kind::kReply, seq & kRefMask}; }
+
   // The full id or sequence number whose low bits are `low`, given the newest one issued.
   static uint64_t widen(uint64_t low, uint64_t newest) {
     return newest - ((newest - low) & kRefMask);
