@@ -262,6 +262,20 @@ error_code validate(ondemand::value v, std::size_t depth) {
   }
 }
 
+// A key without escapes is read where it is, between its quotes, instead of being copied
+// through simdjson's string buffer (a third of the strings of a typical request are keys).
+// Stage 1 has checked that the closing quote exists and that no raw control character or
+// invalid UTF-8 is inside. False for a key with a backslash: unescape it.
+bool plain_key(const ondemand::field& field, std::string_view* key) {
+  const char* const begin = reinterpret_cast<const char*>(field.key().raw());
+  const char* end = begin;
+  for (; *end != '"'; ++end) {
+    if (*end == '\\') return false;
+  }
+  *key = std::string_view(begin, static_cast<std::size_t>(end - begin));
+  return true;
+}
+
 }  // namespace
 
 std::optional<EventKind> event_kind_from_name(std::string_view name) {
@@ -624,7 +638,9 @@ bool RequestParser::read_object(ondemand::document& doc, ParseError* error) {
     for (auto field : object) {
       std::string_view key;
       ondemand::value v;
-      if ((e = field.unescaped_key().get(key)) || (e = field.value().get(v))) break;
+      if ((e = field.error())) break;
+      if (!plain_key(field.value_unsafe(), &key) && (e = field.unescaped_key().get(key))) break;
+      if ((e = field.value().get(v))) break;
       std::optional<Key> k = key_of(key);
       e = k ? slots_->read(*k, v) : validate(v, 2);
       if (e) break;
