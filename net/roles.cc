@@ -1,5 +1,6 @@
 #include "net/roles.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/assert.h"
@@ -64,6 +65,30 @@ static_assert(static_cast<int>(Op::kBalance) == 1);
 static_assert(static_cast<int>(OpKind::kStats) + 1 == static_cast<int>(Op::kStats));
 static_assert(static_cast<int>(Op::kTick) == static_cast<int>(Op::kStats) + 1);
 
+// Every request names its op, so the name is found with one comparison: a hash of its
+// length and three of its bytes picks the only candidate. The mix was chosen so that no two
+// parsed names share a slot (checked below; a new op may need another mix).
+constexpr std::size_t kOpHashSlots = 128;
+constexpr std::size_t op_name_hash(std::string_view name) {
+  const auto byte = [&](std::size_t i) { return std::size_t{static_cast<unsigned char>(name[i])}; };
+  return (name.size() + 3 * byte(0) + 4 * byte(name.size() - 1) + byte(name.size() / 2)) %
+         kOpHashSlots;
+}
+
+// Slot -> index into kOps, or -1; -2 marks a collision (refused at compile time).
+constexpr std::array<std::int8_t, kOpHashSlots> kOpByHash = [] {
+  std::array<std::int8_t, kOpHashSlots> slots{};
+  slots.fill(-1);
+  for (std::size_t i = 0; i < kOps.size(); ++i) {
+    if (!kOps[i].parsed) continue;
+    std::int8_t& slot = slots[op_name_hash(kOps[i].name)];
+    slot = slot == -1 ? static_cast<std::int8_t>(i) : std::int8_t{-2};
+  }
+  return slots;
+}();
+static_assert(std::find(kOpByHash.begin(), kOpByHash.end(), -2) == kOpByHash.end(),
+              "two op names share a slot of op_name_hash: change its mix");
+
 const OpInfo& info(OpKind op) {
   SMSX_ASSERT(op < OpKind::kCount);
   return kOps[static_cast<std::size_t>(op)];
@@ -74,10 +99,10 @@ const OpInfo& info(OpKind op) {
 std::string_view op_name(OpKind op) { return info(op).name; }
 
 std::optional<OpKind> op_kind_from_name(std::string_view name) {
-  for (const OpInfo& op : kOps) {
-    if (op.parsed && op.name == name) return op.kind;
-  }
-  return std::nullopt;
+  if (name.empty()) return std::nullopt;
+  const std::int8_t i = kOpByHash[op_name_hash(name)];
+  if (i < 0 || kOps[static_cast<std::size_t>(i)].name != name) return std::nullopt;
+  return kOps[static_cast<std::size_t>(i)].kind;
 }
 
 std::optional<Op> engine_op(OpKind op) {
