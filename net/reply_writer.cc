@@ -38,6 +38,7 @@ std::string_view default_message(smsx::Error code) {
 }
 
 void append_escaped(std::string* out, std::string_view s);
+bool needs_escaping(std::string_view s);
 
 // One JSON object being appended. Each field's key, separator and (for numbers and
 // literals) value are assembled on the stack and appended at once: one capacity check per
@@ -60,10 +61,19 @@ class Object {
   Object& i64(std::string_view name, std::int64_t v) { return number(name, v); }
   Object& boolean(std::string_view name, bool v) { return literal(name, v ? "true" : "false"); }
   Object& null(std::string_view name) { return literal(name, "null"); }
-  Object& str(std::string_view name, std::string_view v) {
-    char buf[kScratchBytes];
+  // A short value that needs no escaping (ids, names, numbers, codes: nearly every value)
+  // goes out with its key in one append.
+  [[gnu::always_inline]] Object& str(std::string_view name, std::string_view v) {
+    char buf[kStringScratchBytes];
     std::size_t n = begin(buf, name);
     buf[n++] = '"';
+    if (v.size() <= kShortValueBytesMax && !needs_escaping(v)) {
+      std::memcpy(buf + n, v.data(), v.size());
+      n += v.size();
+      buf[n++] = '"';
+      out_->append(buf, n);
+      return *this;
+    }
     out_->append(buf, n);
     append_escaped(out_, v);
     out_->push_back('"');
@@ -95,9 +105,13 @@ class Object {
  private:
   // Separator, two quotes, colon, then room for a 20-digit number and its sign.
   static constexpr std::size_t kScratchBytes = kKeyBytesMax + 4 + 21;
+  static constexpr std::size_t kShortValueBytesMax = 64;
+  // Separator, key, colon and a short string value with its quotes.
+  static constexpr std::size_t kStringScratchBytes = kKeyBytesMax + 4 + kShortValueBytesMax + 2;
 
-  // Writes `{"name":` (first field) or `,"name":` into buf; returns its length.
-  std::size_t begin(char* buf, std::string_view name) {
+  // Writes `{"name":` (first field) or `,"name":` into buf; returns its length. Inlined, so
+  // that the copy of a literal name has a known length.
+  [[gnu::always_inline]] std::size_t begin(char* buf, std::string_view name) {
     SMSX_ASSERT(name.size() <= kKeyBytesMax);
     buf[0] = first_ ? '{' : ',';
     first_ = false;
@@ -109,7 +123,7 @@ class Object {
     return n;
   }
   template <typename Int>
-  Object& number(std::string_view name, Int v) {
+  [[gnu::always_inline]] Object& number(std::string_view name, Int v) {
     char buf[kScratchBytes];
     const std::size_t n = begin(buf, name);
     auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), v);
@@ -117,7 +131,7 @@ class Object {
     out_->append(buf, static_cast<std::size_t>(end - buf));
     return *this;
   }
-  Object& literal(std::string_view name, std::string_view text) {
+  [[gnu::always_inline]] Object& literal(std::string_view name, std::string_view text) {
     char buf[kScratchBytes];
     std::size_t n = begin(buf, name);
     std::memcpy(buf + n, text.data(), text.size());
@@ -335,6 +349,13 @@ constexpr std::array<bool, 256> kNeedsCare = [] {
   for (int c = 0; c < 256; ++c) care[c] = c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
   return care;
 }();
+
+bool needs_escaping(std::string_view s) {
+  for (const char c : s) {
+    if (kNeedsCare[static_cast<unsigned char>(c)]) return true;
+  }
+  return false;
+}
 
 // The inside of a JSON string: `s` escaped (see the header), without the quotes.
 void append_escaped(std::string* out, std::string_view s) {

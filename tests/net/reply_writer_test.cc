@@ -548,6 +548,29 @@ TEST_F(ReplyWriterTest, ExtremeIntegers) {
   EXPECT_EQ(u64(reply(Op::kDeposit, d), "deposit"), UINT64_MAX);
 }
 
+// Short values go out with their key in one piece when they need no escaping; every other
+// value takes the escaping path. Both must give the same string back, on either side of
+// the 64-byte limit of the short path.
+TEST_F(ReplyWriterTest, StringValuesOfEveryLengthAndContentRoundTrip) {
+  const std::string fillers[] = {"a",        "\"",          "\\", "\n", std::string(1, '\x01'),
+                                 "\xC3\xA9", "\xE2\x80\xA8"};
+  for (const std::string& filler : fillers) {
+    for (std::size_t length : {1u, 2u, 31u, 63u, 64u, 65u, 100u}) {
+      std::string value;
+      while (value.size() < length) value += filler;
+      value.resize(length - length % filler.size());
+      if (value.empty()) continue;
+      Reply r;
+      r.id = 7;
+      r.text = value;
+      dom::object o = reply(Op::kOrderPlace, r, value);
+      EXPECT_EQ(str(o, "id"), value) << last_;
+      EXPECT_EQ(str(o, "number"), value) << last_;
+      EXPECT_EQ(u64(o, "order"), 7u) << last_;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // String escaping.
 
