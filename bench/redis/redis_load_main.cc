@@ -68,6 +68,7 @@ void fill(Worker* w) {
     Op op = w->resolve(w->next);
     Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= d->opt.pipeline) break;
+    if (op != w->next) ++d->report.substituted;
     send_op(w, op);
     w->have_next = false;
   }

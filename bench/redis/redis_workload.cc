@@ -83,6 +83,7 @@ void send_op(Worker* w, Op op) {
   redisAsyncCommandArgv(c.ctx, on_reply, &c, static_cast<int>(ptrs.size()), ptrs.data(),
                         lens.data());
   ++d->report.sent;
+  ++d->report.sent_by_op[static_cast<size_t>(op)];
   ++d->interval.sent;
 }
 

@@ -44,6 +44,9 @@ void expect_clean_report(const std::string& out, int64_t requests) {
     EXPECT_NE(code, "DISCONNECTED") << out;
     errors += int64_t(count);
   }
+  int64_t sent_by_op = 0;
+  for (auto [op, count] : simdjson::dom::object(doc["sent_by_op"])) sent_by_op += int64_t(count);
+  EXPECT_EQ(sent_by_op, sent) << out;
   EXPECT_EQ(sent, requests) << out;
   EXPECT_EQ(answered, ok + errors) << out;
   EXPECT_EQ(answered, sent) << out;
@@ -60,6 +63,40 @@ TEST(LoadRun, ClosedLoopAgainstRealServer) {
                              &status);
   EXPECT_EQ(status, 0) << out << server.log();
   expect_clean_report(out, 2000);
+}
+
+// Placements only, with numbers for 8 active orders per worker: once a worker holds 8
+// orders (none is ever finished or cancelled by a placement-only mix) its placement picks
+// fall back to cancels, and the report says so instead of passing off another mix as the
+// one asked for.
+TEST(LoadRun, PicksSentAsAnotherOpAreCountedAndWarnedAbout) {
+  e2e::SmsxdProcess server("durability = \"none\"");
+  server.start();
+  int status = 0;
+  std::string out = run_load(server.port(),
+                             "--connections 2 --pipeline 4 --requests 400 --numbers 32 "
+                             "--accounts 2 --mix place=1",
+                             &status);
+  EXPECT_EQ(status, 0) << out << server.log();
+  expect_clean_report(out, 400);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(out).get(doc), simdjson::SUCCESS) << out;
+  const int64_t placed = doc["sent_by_op"]["place"], cancelled = doc["sent_by_op"]["cancel"];
+  const int64_t substituted = doc["substituted"];
+  EXPECT_GT(cancelled, 0) << out;
+  EXPECT_EQ(substituted, 400 - placed) << out;
+  EXPECT_EQ(int64_t(doc["sent_by_op"]["sms"]), 0) << out;
+
+  std::string text = run_command(
+      std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:" + std::to_string(server.port()) +
+          " --customer-token " + e2e::kCustomerToken + " --supplier-token " + e2e::kSupplierToken +
+          " --payments-token " + e2e::kPaymentsToken + " --admin-token " + e2e::kAdminToken +
+          " --quiet --connections 1 --pipeline 4 --requests 100 --numbers 8 --accounts 1 "
+          "--mix place=1",
+      &status);
+  EXPECT_EQ(status, 0) << text;
+  EXPECT_NE(text.find("warning: the mix was not kept"), std::string::npos) << text;
 }
 
 TEST(LoadRun, OpenLoopAgainstRealServer) {

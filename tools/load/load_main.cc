@@ -67,6 +67,7 @@ void fill(Worker* w) {
       if (now == 0) now = now_ns();
       intended = now;
     }
+    if (op != w->next) ++g->report.substituted;
     send_op(w, op, intended);
     w->have_next = false;
   }

@@ -42,6 +42,18 @@ std::string Report::to_text() const {
   for (const auto& [code, count] : errors) {
     out += format("  %-24s %llu\n", code.c_str(), static_cast<unsigned long long>(count));
   }
+  out += "sent by op:";
+  for (size_t i = 0; i < kOpCount; ++i) {
+    out += format(" %s %llu", std::string(kOpNames[i]).c_str(),
+                  static_cast<unsigned long long>(sent_by_op[i]));
+  }
+  out += format("\npicks sent as another op: %llu (%.2f%%)\n",
+                static_cast<unsigned long long>(substituted), 100 * substituted_share());
+  if (substituted_share() > kSubstitutedShareWarn) {
+    out +=
+        "warning: the mix was not kept (workers ran out of orders to act on or reached "
+        "their limit of active orders); give the run more --numbers\n";
+  }
   out += format("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
                 us(latency.percentile(0.5)), us(latency.percentile(0.9)),
                 us(latency.percentile(0.99)), us(latency.percentile(0.999)), us(latency.max()));
@@ -60,6 +72,12 @@ std::string Report::to_json() const {
   out += format("\"seconds\":%.6f,\"sent\":%llu,\"requests\":%llu,\"ok\":%llu,", seconds,
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(answered()),
                 static_cast<unsigned long long>(ok));
+  out += "\"sent_by_op\":{";
+  for (size_t i = 0; i < kOpCount; ++i) {
+    out += format("%s\"%s\":%llu", i ? "," : "", std::string(kOpNames[i]).c_str(),
+                  static_cast<unsigned long long>(sent_by_op[i]));
+  }
+  out += format("},\"substituted\":%llu,", static_cast<unsigned long long>(substituted));
   out += format("\"throughput\":%.1f,\"errors\":{", throughput());
   bool first = true;
   for (const auto& [code, count] : errors) {

@@ -94,6 +94,7 @@ void send_op(Worker* w, Op op, uint64_t intended_ns) {
   c.out += '\n';
   c.pending.push_back(std::move(p));
   ++g->report.sent;
+  ++g->report.sent_by_op[static_cast<size_t>(op)];
   ++g->interval.sent;
 }
 
