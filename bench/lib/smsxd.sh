@@ -7,7 +7,7 @@
 # It sets smsxd and load (the binaries; it exits with 2 when one is missing), work, and the
 # load's shape from the environment: rate (RATE, 100000), duration, connections
 # (CONNECTIONS, 8), pipeline (PIPELINE, 256), open_connections (OPEN_CONNECTIONS: workers in
-# open-loop runs, default CONNECTIONS).
+# open-loop runs, default CONNECTIONS), numbers (NUMBERS, 1000000: set up before the load).
 # Every started smsxd gets a folder $work/NAME (its smsx.toml, data and log); they are
 # killed on exit. EXTRA_TOML (environment) is added to every node's configuration, for
 # example EXTRA_TOML='[memory]\nhuge_pages = false', and SMSXD_WRAPPER is put before the
@@ -24,6 +24,10 @@ duration=${DURATION:-$duration_default}
 connections=${CONNECTIONS:-8}
 pipeline=${PIPELINE:-256}
 open_connections=${OPEN_CONNECTIONS:-$connections}
+# Numbers set up for the load: each worker may hold half of them over the workers as
+# active orders, and the orders left to expire stay active, so a fast run needs many or
+# its placements turn into other ops (the "held back" share of the summary).
+numbers=${NUMBERS:-1000000}
 
 pids=()
 cleanup() {
@@ -105,5 +109,6 @@ line = "%d requests, %.0f/s, latency p50 %.0f us, p90 %.0f us, p99 %.0f us, p99.
     r["requests"], r["throughput"], l["p50"], l["p90"], l["p99"], l["p99_9"], l["max"])
 if s and r.get("mode") == "open":
     line += "; send lag p50 %.0f us, p99 %.0f us, max %.0f us" % (s["p50"], s["p99"], s["max"])
+line += "; %.1f%% placements held back" % (100.0 * r.get("held_back", 0) / max(r["sent"], 1))
 print(line + ("; errors %s" % r["errors"] if r.get("errors") else ""))'
 }

@@ -157,7 +157,7 @@ def load(name):
         return None
 def us(v): return f"{v/1000:.2f} ms" if v >= 1000 else f"{v:.0f} us"
 rows = []
-print(f"{'durability':<11} {'server':<22} {'requests':>9} {'req/s':>10} {'p50':>9} {'p99':>9} {'p99.9':>9} {'max':>9} {'subst':>6}  errors")
+print(f"{'durability':<11} {'server':<22} {'requests':>9} {'req/s':>10} {'p50':>9} {'p99':>9} {'p99.9':>9} {'max':>9} {'held':>6}  errors")
 for d in variants:
     pair = {}
     for server, label in (("smsxd", "smsxd" if d == "none" else "smsxd (fsync)"),
@@ -170,13 +170,13 @@ for d in variants:
         errs = ",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
         print(f"{d:<11} {label:<22} {r['requests']:>9} {r['throughput']:>10.0f} {us(lat['p50']):>9} "
               f"{us(lat['p99']):>9} {us(lat['p99_9']):>9} {us(lat['max']):>9} "
-              f"{100 * r['substituted'] / max(r['sent'], 1):>5.1f}%  {errs}")
+              f"{100 * r['held_back'] / max(r['sent'], 1):>5.1f}%  {errs}")
     s, r = pair.get("smsxd"), pair.get("redis")
     if s and r and r["throughput"] > 0:
         ratio = s["throughput"] / r["throughput"]
         p99 = r["latency_us"]["p99"] / s["latency_us"]["p99"] if s["latency_us"]["p99"] else 0
         print(f"{d:<11} {'ratio smsxd / redis':<22} {'':>9} {ratio:>9.2f}x   (redis p99 / smsxd p99: {p99:.2f}x)")
-print("subst: picks of the mix sent as another op (a worker had no order to act on, or held its")
-print("limit of active orders); above 1% the run did not keep the mix: raise NUMBERS.")
+print("held: requests sent in place of a placement because the worker held its limit of active")
+print("orders; above 1% the run did not keep the mix: raise NUMBERS.")
 PY
 exit $failed

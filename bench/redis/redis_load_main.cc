@@ -65,10 +65,11 @@ void fill(Worker* w) {
       w->next = d->opt.mix.pick(d->rng());
       w->have_next = true;
     }
-    Op op = w->resolve(w->next);
+    bool held_back = false;
+    Op op = w->resolve(w->next, &held_back);
     Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= d->opt.pipeline) break;
-    if (op != w->next) ++d->report.substituted;
+    if (held_back) ++d->report.held_back;
     send_op(w, op);
     w->have_next = false;
   }

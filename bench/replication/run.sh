@@ -9,7 +9,8 @@
 # Usage: bench/replication/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
 # smsx-load built). Settings from the environment: RATE (default 100000), DURATION (10s),
 # CONNECTIONS (8), PIPELINE (256), OPEN_CONNECTIONS (workers in the open-loop run, default
-# CONNECTIONS), EXTRA_TOML (added to both nodes' configuration).
+# CONNECTIONS), NUMBERS (1000000, set up before the load), EXTRA_TOML (added to both
+# nodes' configuration).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build/rel}
@@ -26,7 +27,7 @@ pair() {  # pair MODE: a primary in MODE and its standby; sets PRIMARY_PORT, PRI
 run_load() {  # run_load PORT WORKERS ARGS...: prints the JSON report
   local port=$1 workers=$2; shift 2
   "$load" --address "127.0.0.1:$port" --connections "$workers" --pipeline "$pipeline" \
-    --duration "$duration" --numbers 200000 --json --quiet "$@"
+    --duration "$duration" --numbers "$numbers" --json --quiet "$@"
 }
 
 echo "machine: $(nproc) CPUs, $(uptime | sed 's/.*load average/load average/'), $(date -u)"

@@ -6,7 +6,8 @@
 #   2. closed loop, CONNECTIONS x PIPELINE, for DURATION: throughput.
 # Usage: bench/server/run.sh [BUILD_DIR]   (default build/rel, Release with smsxd and
 # smsx-load built). Environment: RATE (100000), DURATION (5s), CONNECTIONS (8), PIPELINE
-# (256), OPEN_CONNECTIONS (workers in the open-loop run, default CONNECTIONS), EXTRA_TOML
+# (256), OPEN_CONNECTIONS (workers in the open-loop run, default CONNECTIONS), NUMBERS
+# (1000000, set up before the load), EXTRA_TOML
 # (added to smsxd's configuration), RUNS (1: how many times each), IDLE_CONNECTIONS (0:
 # connections opened to smsxd before the load and left idle, as many gateways would).
 set -euo pipefail
@@ -46,10 +47,10 @@ for run in $(seq "$runs"); do
   idle_connections "$port" "$mport"
   report=$(/usr/bin/time -f "%U %S" -o "$work/load-cpu" "$load" --address "127.0.0.1:$port" \
     --connections "$open_connections" --pipeline "$pipeline" --duration "$duration" \
-    --numbers 200000 --rate "$rate" --json --quiet)
+    --numbers "$numbers" --rate "$rate" --json --quiet)
   echo "client: $(echo "$report" | summary)"
   echo "CPU seconds (user system): smsxd $(cpu_seconds "${pids[0]}"), smsx-load $(cat "$work/load-cpu")"
-  echo "server (these also count the ~200k set-up requests):"
+  echo "server (these also count the set-up requests, about one per number):"
   histogram "$mport" smsx_request_latency_seconds
   histogram "$mport" smsx_wal_commit_seconds
   stop_all
@@ -60,7 +61,7 @@ for run in $(seq "$runs"); do
   start "closed-$run" "$port" "$mport" "[limits]\nconnections_max = $((idle + 100))"
   idle_connections "$port" "$mport"
   report=$("$load" --address "127.0.0.1:$port" --connections "$connections" \
-    --pipeline "$pipeline" --duration "$duration" --numbers 200000 --json --quiet)
+    --pipeline "$pipeline" --duration "$duration" --numbers "$numbers" --json --quiet)
   echo "client: $(echo "$report" | summary)"
   stop_all
 done

@@ -46,5 +46,36 @@ TEST(Mix, InvalidSpecsAreRefusedWithAReason) {
   }
 }
 
+// A pick that cannot be applied falls back; held_back says whether a placement the
+// worker's limit refused was on the way.
+TEST(Mix, ResolveFallsBackAndSaysWhenTheLimitHeldAPlacementBack) {
+  const WorkerHoldings nothing{
+      .can_place = true, .has_waiting = false, .has_received = false, .has_recent = false};
+  bool held_back = false;
+  EXPECT_EQ(resolve_op(Op::kSms, nothing, &held_back), Op::kPlace);
+  EXPECT_FALSE(held_back);
+  EXPECT_EQ(resolve_op(Op::kFinish, nothing, &held_back), Op::kPlace);
+  EXPECT_FALSE(held_back);
+
+  const WorkerHoldings full_with_waiting{
+      .can_place = false, .has_waiting = true, .has_received = false, .has_recent = true};
+  EXPECT_EQ(resolve_op(Op::kPlace, full_with_waiting, &held_back), Op::kCancel);
+  EXPECT_TRUE(held_back);
+  held_back = false;
+  EXPECT_EQ(resolve_op(Op::kSms, full_with_waiting, &held_back), Op::kSms);
+  EXPECT_FALSE(held_back);
+
+  const WorkerHoldings full_idle{
+      .can_place = false, .has_waiting = false, .has_received = false, .has_recent = false};
+  EXPECT_EQ(resolve_op(Op::kPlace, full_idle, &held_back), Op::kBalance);
+  EXPECT_TRUE(held_back);
+  held_back = false;
+  EXPECT_EQ(resolve_op(Op::kSms, full_idle, &held_back), Op::kBalance);
+  EXPECT_TRUE(held_back);
+  held_back = false;
+  EXPECT_EQ(resolve_op(Op::kDeposit, full_idle, &held_back), Op::kDeposit);
+  EXPECT_FALSE(held_back);
+}
+
 }  // namespace
 }  // namespace smsx::load

@@ -47,27 +47,28 @@ TEST(Report, JsonHasEveryFigure) {
   EXPECT_NEAR(double(doc["latency_us"]["max"]), 4.0, 0.001);
   EXPECT_EQ(doc["send_lag_us"]["max"].get_double().error(), simdjson::SUCCESS);
   EXPECT_NE(r.to_text().find("NO_BALANCE"), std::string::npos);
-  EXPECT_EQ(int64_t(doc["substituted"]), 0);
+  EXPECT_EQ(int64_t(doc["held_back"]), 0);
   EXPECT_EQ(int64_t(doc["sent_by_op"]["place"]), 0);
 }
 
-TEST(Report, PicksSentAsAnotherOpAreReportedAndWarnedAboutAboveOnePercent) {
+TEST(Report, PlacementsHeldBackAreReportedAndWarnedAboutAboveOnePercent) {
   Report r;
   r.sent = 1000;
   r.sent_by_op[static_cast<size_t>(Op::kPlace)] = 990;
   r.sent_by_op[static_cast<size_t>(Op::kCancel)] = 10;
-  r.substituted = 10;  // 1%: reported, no warning
+  r.held_back = 10;  // 1%: reported, no warning
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   std::string json = r.to_json();
   ASSERT_EQ(parser.parse(json).get(doc), simdjson::SUCCESS) << json;
   EXPECT_EQ(int64_t(doc["sent_by_op"]["place"]), 990);
   EXPECT_EQ(int64_t(doc["sent_by_op"]["cancel"]), 10);
-  EXPECT_EQ(int64_t(doc["substituted"]), 10);
-  EXPECT_NE(r.to_text().find("picks sent as another op: 10 (1.00%)"), std::string::npos)
+  EXPECT_EQ(int64_t(doc["held_back"]), 10);
+  EXPECT_NE(r.to_text().find("placements held back by the active-order limit: 10 (1.00%)"),
+            std::string::npos)
       << r.to_text();
   EXPECT_EQ(r.to_text().find("warning"), std::string::npos) << r.to_text();
-  r.substituted = 11;
+  r.held_back = 11;
   EXPECT_NE(r.to_text().find("warning: the mix was not kept"), std::string::npos) << r.to_text();
 }
 

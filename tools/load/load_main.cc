@@ -54,7 +54,8 @@ void fill(Worker* w) {
     }
     // Resolved against the worker's state now: it may have changed since the pick was
     // made (a pick waits here while its connection is full).
-    Op op = w->resolve(w->next);
+    bool held_back = false;
+    Op op = w->resolve(w->next, &held_back);
     Conn& c = w->conns[connection_for(op)];
     if (c.dead || c.pending.size() >= g->opt.pipeline) break;
     uint64_t intended;
@@ -67,7 +68,7 @@ void fill(Worker* w) {
       if (now == 0) now = now_ns();
       intended = now;
     }
-    if (op != w->next) ++g->report.substituted;
+    if (held_back) ++g->report.held_back;
     send_op(w, op, intended);
     w->have_next = false;
   }

@@ -79,11 +79,12 @@ std::optional<Mix> parse_mix(std::string_view spec, std::string* error) {
   return mix;
 }
 
-Op resolve_op(Op op, const WorkerHoldings& has) {
+Op resolve_op(Op op, const WorkerHoldings& has, bool* held_back) {
   for (int i = 0; i < 3; ++i) {
     switch (op) {
       case Op::kPlace:
         if (has.can_place) return op;
+        if (held_back != nullptr) *held_back = true;
         op = Op::kCancel;
         break;
       case Op::kSms:

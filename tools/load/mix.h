@@ -43,7 +43,9 @@ struct WorkerHoldings {
 // The op actually sent for the mix's pick: an SMS needs a waiting order, a finish a
 // received one, a cancel a waiting one; what cannot be done falls back to the op that
 // makes it possible next time, and to a balance read at the end.
-Op resolve_op(Op pick, const WorkerHoldings& has);
+// *held_back (when given) is set when the resolution wanted a placement that
+// `can_place` refused.
+Op resolve_op(Op pick, const WorkerHoldings& has, bool* held_back = nullptr);
 
 // Which of a worker's connections sends `op`: 0 customer, 1 supplier (SMS), 2 payments.
 int connection_for(Op op);

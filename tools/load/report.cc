@@ -47,12 +47,12 @@ std::string Report::to_text() const {
     out += format(" %s %llu", std::string(kOpNames[i]).c_str(),
                   static_cast<unsigned long long>(sent_by_op[i]));
   }
-  out += format("\npicks sent as another op: %llu (%.2f%%)\n",
-                static_cast<unsigned long long>(substituted), 100 * substituted_share());
-  if (substituted_share() > kSubstitutedShareWarn) {
+  out += format("\nplacements held back by the active-order limit: %llu (%.2f%%)\n",
+                static_cast<unsigned long long>(held_back), 100 * held_back_share());
+  if (held_back_share() > kHeldBackShareWarn) {
     out +=
-        "warning: the mix was not kept (workers ran out of orders to act on or reached "
-        "their limit of active orders); give the run more --numbers\n";
+        "warning: the mix was not kept (workers held their limit of active orders and sent "
+        "other ops instead of placements); give the run more --numbers\n";
   }
   out += format("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
                 us(latency.percentile(0.5)), us(latency.percentile(0.9)),
@@ -77,7 +77,7 @@ std::string Report::to_json() const {
     out += format("%s\"%s\":%llu", i ? "," : "", std::string(kOpNames[i]).c_str(),
                   static_cast<unsigned long long>(sent_by_op[i]));
   }
-  out += format("},\"substituted\":%llu,", static_cast<unsigned long long>(substituted));
+  out += format("},\"held_back\":%llu,", static_cast<unsigned long long>(held_back));
   out += format("\"throughput\":%.1f,\"errors\":{", throughput());
   bool first = true;
   for (const auto& [code, count] : errors) {

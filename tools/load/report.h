@@ -26,13 +26,14 @@ struct Report {
   uint64_t sent = 0;
   uint64_t ok = 0;
   std::map<std::string, uint64_t> errors;  // code -> count
-  // What was actually sent, by op (kOpNames order), and how many picks of the mix were
-  // sent as another op because the worker had nothing to apply them to (resolve_op): a
-  // cancel with no waiting order, or a placement once a worker holds its limit of active
-  // orders (half of --numbers over the workers; orders left to expire stay active). A
-  // large share means the run did not keep the mix: give it more --numbers.
+  // What was actually sent, by op (kOpNames order). Picks the worker cannot apply are
+  // sent as another op (resolve_op): an SMS with no waiting order as a placement (common
+  // at the start), and a placement, once the worker holds its limit of active orders
+  // (half of --numbers over the workers; orders left to expire stay active), as a cancel
+  // or a balance read. `held_back` counts the picks that wanted a placement the limit
+  // refused. A large share means the run did not keep the mix: give it more --numbers.
   std::array<uint64_t, kOpCount> sent_by_op{};
-  uint64_t substituted = 0;
+  uint64_t held_back = 0;
   LatencyHistogram latency;
   // Open loop: actual send time minus intended send time, for the requests that were
   // sent. Large values mean the generator (or the connection's pipeline) fell behind.
@@ -43,12 +44,10 @@ struct Report {
   uint64_t error_count() const;
   uint64_t answered() const { return ok + error_count(); }
   bool consistent() const { return answered() == sent && latency.count() == answered(); }
-  // The share of picks sent as another op, 0 to 1.
-  double substituted_share() const {
-    return sent > 0 ? static_cast<double>(substituted) / sent : 0;
-  }
+  // The share of requests sent in place of a placement the limit refused, 0 to 1.
+  double held_back_share() const { return sent > 0 ? static_cast<double>(held_back) / sent : 0; }
   // Above this share the text report warns that the mix was not kept.
-  static constexpr double kSubstitutedShareWarn = 0.01;
+  static constexpr double kHeldBackShareWarn = 0.01;
   double throughput() const { return seconds > 0 ? answered() / seconds : 0; }
 
   std::string to_text() const;  // for people (stderr / stdout)

@@ -29,11 +29,14 @@ struct WorkerOrders {
   uint64_t active = 0, active_max = 0;  // placed and not yet finished or cancelled; its limit
 
   // The op actually sent for the mix's pick `op` (resolve_op on what the worker holds).
-  Op resolve(Op op) const {
-    return resolve_op(op, {.can_place = active < active_max,
-                           .has_waiting = !waiting.empty(),
-                           .has_received = !received.empty(),
-                           .has_recent = !recent.empty()});
+  // *held_back: see resolve_op.
+  Op resolve(Op op, bool* held_back = nullptr) const {
+    return resolve_op(op,
+                      {.can_place = active < active_max,
+                       .has_waiting = !waiting.empty(),
+                       .has_received = !received.empty(),
+                       .has_recent = !recent.empty()},
+                      held_back);
   }
 
   // Keeps a placed order for order.get: the last kRecentOrders of them.
