@@ -25,11 +25,14 @@ std::string run_command(const std::string& cmd, int* status) {
   return out;
 }
 
-std::string run_load(uint16_t port, const std::string& flags, int* status) {
+// smsx-load against the server on `port` with `flags`, its report as text (json false) or
+// as JSON.
+std::string run_load(uint16_t port, const std::string& flags, int* status, bool json = true) {
   return run_command(std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:" + std::to_string(port) +
                          " --customer-token " + e2e::kCustomerToken + " --supplier-token " +
                          e2e::kSupplierToken + " --payments-token " + e2e::kPaymentsToken +
-                         " --admin-token " + e2e::kAdminToken + " --json --quiet " + flags,
+                         " --admin-token " + e2e::kAdminToken + (json ? " --json" : "") +
+                         " --quiet " + flags,
                      status);
 }
 
@@ -87,13 +90,10 @@ TEST(LoadRun, PlacementsHeldBackByTheLimitAreCountedAndWarnedAbout) {
   EXPECT_EQ(held_back, 400 - placed) << out;
   EXPECT_EQ(int64_t(doc["sent_by_op"]["sms"]), 0) << out;
 
-  std::string text = run_command(
-      std::string(SMSX_LOAD_PATH) + " --address 127.0.0.1:" + std::to_string(server.port()) +
-          " --customer-token " + e2e::kCustomerToken + " --supplier-token " + e2e::kSupplierToken +
-          " --payments-token " + e2e::kPaymentsToken + " --admin-token " + e2e::kAdminToken +
-          " --quiet --connections 1 --pipeline 4 --requests 100 --numbers 8 --accounts 1 "
-          "--mix place=1",
-      &status);
+  std::string text =
+      run_load(server.port(),
+               "--connections 1 --pipeline 4 --requests 100 --numbers 8 --accounts 1 --mix place=1",
+               &status, /*json=*/false);
   EXPECT_EQ(status, 0) << text;
   EXPECT_NE(text.find("warning: the mix was not kept"), std::string::npos) << text;
 }
