@@ -170,7 +170,7 @@ for d in variants:
         errs = ",".join(f"{k}={v}" for k, v in r["errors"].items()) or "0"
         print(f"{d:<11} {label:<22} {r['requests']:>9} {r['throughput']:>10.0f} {us(lat['p50']):>9} "
               f"{us(lat['p99']):>9} {us(lat['p99_9']):>9} {us(lat['max']):>9} "
-              f"{100 * r['held_back'] / max(r['sent'], 1):>5.1f}%  {errs}")
+              f"{100 * r.get('held_back', 0) / max(r['sent'], 1):>5.1f}%  {errs}")
     s, r = pair.get("smsxd"), pair.get("redis")
     if s and r and r["throughput"] > 0:
         ratio = s["throughput"] / r["throughput"]

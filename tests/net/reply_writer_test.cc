@@ -552,8 +552,8 @@ TEST_F(ReplyWriterTest, ExtremeIntegers) {
 // value takes the escaping path. Both must give the same string back, on either side of
 // the 64-byte limit of the short path.
 TEST_F(ReplyWriterTest, StringValuesOfEveryLengthAndContentRoundTrip) {
-  const std::string fillers[] = {"a",        "\"",          "\\", "\n", std::string(1, '\x01'),
-                                 "\xC3\xA9", "\xE2\x80\xA8"};
+  const std::string fillers[] = {"a",        "\"",           "\\",  "\n", std::string(1, '\x01'),
+                                 "\xC3\xA9", "\xE2\x80\xA8", "\xFF"};
   for (const std::string& filler : fillers) {
     for (std::size_t length : {1u, 2u, 31u, 63u, 64u, 65u, 100u}) {
       std::string value;
@@ -563,12 +563,22 @@ TEST_F(ReplyWriterTest, StringValuesOfEveryLengthAndContentRoundTrip) {
       Reply r;
       r.id = 7;
       r.text = value;
+      // Invalid UTF-8 goes out as U+FFFD.
+      std::string expected;
+      for (const char c : value) {
+        expected += c == '\xFF' ? std::string("\xEF\xBF\xBD") : std::string(1, c);
+      }
       dom::object o = reply(Op::kOrderPlace, r, value);
-      EXPECT_EQ(str(o, "id"), value) << last_;
-      EXPECT_EQ(str(o, "number"), value) << last_;
+      EXPECT_EQ(str(o, "id"), expected) << last_;
+      EXPECT_EQ(str(o, "number"), expected) << last_;
       EXPECT_EQ(u64(o, "order"), 7u) << last_;
     }
   }
+  // The largest field the short path writes: a 64-byte key and a 64-byte clean value.
+  const std::string name(64, 'k'), value(64, 'v');
+  const ExtraField extra[] = {{name, std::string_view(value)}};
+  dom::object o = reply(Op::kOrderCancel, Reply{}, "req-1", extra);
+  EXPECT_EQ(str(o, name), value) << last_;
 }
 
 // ---------------------------------------------------------------------------------------
