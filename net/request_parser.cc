@@ -267,7 +267,7 @@ error_code validate(ondemand::value v, std::size_t depth) {
 // Stage 1 has checked that the closing quote exists and that no raw control character or
 // invalid UTF-8 is inside. False for a key with a backslash: unescape it.
 bool plain_key(const ondemand::field& field, std::string_view* key) {
-  const char* const begin = reinterpret_cast<const char*>(field.key().raw());
+  const char* const begin = field.key().raw();
   const char* end = begin;
   for (; *end != '"'; ++end) {
     if (*end == '\\') return false;
